@@ -1,0 +1,218 @@
+"""Every resource name the kit creates, in one place.
+
+The CDK app and the local runner both name resources through this module, so what runs on a
+laptop is named exactly as what is deployed. Account and region are arguments: CDK passes its
+tokens, the local runner passes moto's fixed values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Name-length limits of the services whose names embed the pipeline name.
+LIMITS: dict[str, int] = {
+    "cloudformation stack": 128,
+    "lambda function": 64,
+    "sqs queue": 80,
+    "glue job": 255,
+    "glue workflow": 255,
+    "glue trigger": 255,
+    "glue crawler": 255,
+    "glue security configuration": 255,
+    "eventbridge rule": 64,
+    "cloudwatch dashboard": 255,
+    "s3 bucket": 63,
+}
+STEPS = ("transform", "validate", "publish")
+METRICS_NAMESPACE = "gluekit"
+
+
+@dataclass(frozen=True)
+class FoundationNames:
+    """Names of the shared, stateful resources of one environment."""
+
+    prefix: str
+    account: str
+    region: str
+
+    @property
+    def stack(self) -> str:
+        return f"{self.prefix}-foundation"
+
+    def bucket(self, zone: str) -> str:
+        return f"{self.prefix}-{zone}-{self.account}-{self.region}"
+
+    @property
+    def raw_bucket(self) -> str:
+        return self.bucket("raw")
+
+    @property
+    def curated_bucket(self) -> str:
+        return self.bucket("curated")
+
+    @property
+    def quarantine_bucket(self) -> str:
+        return self.bucket("quarantine")
+
+    @property
+    def artifacts_bucket(self) -> str:
+        return self.bucket("artifacts")
+
+    @property
+    def access_logs_bucket(self) -> str:
+        return self.bucket("access-logs")
+
+    @property
+    def database(self) -> str:
+        return self.prefix.replace("-", "_")
+
+    @property
+    def alerts_topic(self) -> str:
+        return f"{self.prefix}-alerts"
+
+    @property
+    def claims_table(self) -> str:
+        return f"{self.prefix}-claims"
+
+    @property
+    def kms_alias(self) -> str:
+        return f"alias/{self.prefix}"
+
+
+@dataclass(frozen=True)
+class PipelineNames:
+    """Names of one pipeline's resources and its places in the shared buckets."""
+
+    prefix: str
+    pipeline: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}-{self.pipeline}"
+
+    @property
+    def stack(self) -> str:
+        return self.base
+
+    @property
+    def table(self) -> str:
+        return self.pipeline.replace("-", "_")
+
+    def job(self, step: str) -> str:
+        return f"{self.base}-{step}"
+
+    @property
+    def workflow(self) -> str:
+        return self.base
+
+    @property
+    def start_trigger(self) -> str:
+        return f"{self.base}-start"
+
+    def after_trigger(self, step: str) -> str:
+        return f"{self.base}-after-{step}"
+
+    @property
+    def compact_trigger(self) -> str:
+        return f"{self.base}-compact-schedule"
+
+    @property
+    def crawler(self) -> str:
+        return f"{self.base}-raw"
+
+    @property
+    def security_configuration(self) -> str:
+        return self.base
+
+    @property
+    def bridge_function(self) -> str:
+        return f"{self.base}-bridge"
+
+    @property
+    def notifier_function(self) -> str:
+        return f"{self.base}-notifier"
+
+    @property
+    def bridge_queue(self) -> str:
+        return f"{self.base}-bridge"
+
+    @property
+    def bridge_dlq(self) -> str:
+        return f"{self.base}-bridge-dlq"
+
+    @property
+    def arrival_rule(self) -> str:
+        return f"{self.base}-arrival"
+
+    @property
+    def flush_rule(self) -> str:
+        return f"{self.base}-flush"
+
+    @property
+    def failure_rule(self) -> str:
+        return f"{self.base}-job-failed"
+
+    @property
+    def dashboard(self) -> str:
+        return self.base
+
+    # Places inside the shared buckets.
+    @property
+    def raw_prefix_default(self) -> str:
+        return f"{self.pipeline}/"
+
+    @property
+    def manifests_prefix(self) -> str:
+        return f"manifests/{self.pipeline}/"
+
+    @property
+    def staging_prefix(self) -> str:
+        return f"staging/{self.pipeline}/"
+
+    @property
+    def reports_prefix(self) -> str:
+        return f"reports/{self.pipeline}/"
+
+    @property
+    def scripts_prefix(self) -> str:
+        return f"scripts/{self.pipeline}/"
+
+    @property
+    def curated_prefix(self) -> str:
+        return f"{self.table}/"
+
+    @property
+    def quarantine_prefix(self) -> str:
+        return f"{self.pipeline}/"
+
+    def limited_names(self) -> dict[str, str]:
+        """Names that embed the pipeline name, keyed by the service whose limit applies."""
+        longest_job = max((self.job(s) for s in (*STEPS, "compact")), key=len)
+        return {
+            "cloudformation stack": self.stack,
+            "lambda function": max((self.bridge_function, self.notifier_function), key=len),
+            "sqs queue": self.bridge_dlq,
+            "glue job": longest_job,
+            "glue workflow": self.workflow,
+            "glue trigger": max(
+                (self.compact_trigger, *(self.after_trigger(s) for s in STEPS)), key=len
+            ),
+            "glue crawler": self.crawler,
+            "eventbridge rule": max(
+                (self.arrival_rule, self.flush_rule, self.failure_rule), key=len
+            ),
+            "cloudwatch dashboard": self.dashboard,
+        }
+
+
+def names_too_long(prefix: str, pipeline: str) -> list[tuple[str, str, int]]:
+    """(service, name, limit) for each name that would exceed its service's limit."""
+    names = PipelineNames(prefix, pipeline).limited_names()
+    return [(svc, name, LIMITS[svc]) for svc, name in names.items() if len(name) > LIMITS[svc]]
+
+
+def max_pipeline_name_length(prefix: str) -> int:
+    """The longest pipeline name whose every derived name fits its limit under `prefix`."""
+    probe = PipelineNames(prefix, "")
+    slack = min(LIMITS[svc] - len(name) for svc, name in probe.limited_names().items())
+    return slack

@@ -1,0 +1,115 @@
+"""Renders a spec into the configuration each runtime receives.
+
+Lambdas get one JSON environment variable and Glue jobs one JSON job argument, both rendered here
+at synth time (and by the local runner), so no runtime reads YAML or imports pydantic. The
+shapes below are the contract between the kit and `lambdas/` / `glue_scripts/`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
+from gluekit.spec.models import PipelineSpec
+
+BRIDGE_CONFIG_ENV = "GLUEKIT_BRIDGE_CONFIG"
+NOTIFIER_CONFIG_ENV = "GLUEKIT_NOTIFIER_CONFIG"
+GLUE_CONFIG_ARG = "--gluekit_config"
+BRIDGE_EVENT_SOURCE = "gluekit.bridge"
+QUARANTINE_DETAIL_TYPE = "Object Quarantined"
+# Lambda allows 4 KB for all environment variables of a function together.
+LAMBDA_ENV_LIMIT_BYTES = 4096
+
+
+def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
+    names = PipelineNames(foundation.prefix, spec.name)
+    return {
+        "pipeline": spec.name,
+        "source": _source(spec),
+        "columns": [
+            {
+                "name": c.name,
+                "type": c.type,
+                "nullable": c.nullable,
+                "source": c.source_name,
+                "format": c.format,
+            }
+            for c in spec.contract.columns
+        ],
+        "primary_key": list(spec.contract.primary_key),
+        "order_by": spec.contract.order_by,
+        "partition_by": [
+            {"name": p.name, "from": p.from_, "transform": p.transform}
+            for p in spec.contract.partition_by
+        ],
+        "validation": [rule.model_dump(mode="json") for rule in spec.validation],
+        "buckets": _buckets(foundation),
+        "prefixes": {
+            "raw": spec.raw_prefix,
+            "staging": names.staging_prefix,
+            "curated": names.curated_prefix,
+            "quarantine": names.quarantine_prefix,
+            "reports": names.reports_prefix,
+            "manifests": names.manifests_prefix,
+        },
+        "database": foundation.database,
+        "table": names.table,
+        "metrics_namespace": METRICS_NAMESPACE,
+        "compaction_target_file_mb": spec.compaction.target_file_mb,
+    }
+
+
+def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
+    names = PipelineNames(foundation.prefix, spec.name)
+    on_arrival = spec.trigger.on_arrival
+    return {
+        "pipeline": spec.name,
+        "workflow_name": names.workflow,
+        "buckets": _buckets(foundation),
+        "claims_table": foundation.claims_table,
+        "raw_prefix": spec.raw_prefix,
+        "suffixes": list(spec.source.accepted_suffixes),
+        "source": _source(spec),
+        "expected_columns": [c.source_name for c in spec.contract.columns],
+        "required_fields": [c.source_name for c in spec.contract.columns if not c.nullable],
+        "max_file_bytes": spec.source.max_file_size_mb * 1024 * 1024,
+        "trigger_mode": spec.trigger.mode,
+        "max_files_per_run": on_arrival.max_files if on_arrival else 10_000,
+        "manifests_prefix": names.manifests_prefix,
+        "quarantine_prefix": names.quarantine_prefix,
+        "event_source": BRIDGE_EVENT_SOURCE,
+    }
+
+
+def notifier_config(
+    spec: PipelineSpec, foundation: FoundationNames, topic_arn: str
+) -> dict[str, Any]:
+    names = PipelineNames(foundation.prefix, spec.name)
+    return {
+        "pipeline": spec.name,
+        "topic_arn": topic_arn,
+        "region": foundation.region,
+        "workflow_name": names.workflow,
+        "job_names": {step: names.job(step) for step in (*STEPS, "compact")},
+        "crawler_name": names.crawler,
+        "buckets": _buckets(foundation),
+        "reports_prefix": names.reports_prefix,
+        "manifests_prefix": names.manifests_prefix,
+    }
+
+
+def _buckets(foundation: FoundationNames) -> dict[str, str]:
+    return {
+        "raw": foundation.raw_bucket,
+        "curated": foundation.curated_bucket,
+        "quarantine": foundation.quarantine_bucket,
+        "artifacts": foundation.artifacts_bucket,
+    }
+
+
+def _source(spec: PipelineSpec) -> dict[str, Any]:
+    return {
+        "format": spec.source.format,
+        "compression": spec.source.compression,
+        "csv": spec.source.csv.model_dump(mode="json"),
+    }

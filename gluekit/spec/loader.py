@@ -1,0 +1,93 @@
+"""Loads and checks every pipeline spec of a folder, or one spec file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from gluekit.naming import max_pipeline_name_length, names_too_long
+from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
+from gluekit.spec.models import PipelineSpec
+
+DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    path: Path
+    spec: PipelineSpec
+
+
+def spec_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise SpecErrors([SpecError(str(directory), "", "pipelines folder not found")])
+    return sorted(p for p in directory.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+
+
+def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
+    """Parse one file; raise SpecErrors naming the file and each field that is wrong."""
+    file = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecErrors([SpecError(file, where, f"not valid YAML: {problem}")]) from None
+    except OSError as exc:
+        raise SpecErrors([SpecError(file, "", f"cannot read: {exc.strerror}")]) from None
+    if not isinstance(data, dict):
+        raise SpecErrors([SpecError(file, "", "a pipeline spec is a YAML mapping (key: value)")])
+    try:
+        spec = PipelineSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecErrors(describe_validation_error(exc, file, PipelineSpec)) from None
+    too_long = names_too_long(prefix, spec.name)
+    if too_long:
+        service, name, limit = max(too_long, key=lambda t: len(t[1]) - t[2])
+        raise SpecErrors([SpecError(
+            file, "name",
+            f"'{spec.name}' is too long: with prefix '{prefix}' the {service} name '{name}' has "
+            f"{len(name)} characters, the limit is {limit}; "
+            f"allowed: at most {max_pipeline_name_length(prefix)} characters",
+        )])
+    return LoadedSpec(path, spec)
+
+
+def load_specs(directory: Path, prefix: str) -> list[LoadedSpec]:
+    """Every spec in `directory`, checked one by one and against each other."""
+    errors: list[SpecError] = []
+    loaded: list[LoadedSpec] = []
+    for path in spec_files(directory):
+        try:
+            loaded.append(load_spec_file(path, prefix))
+        except SpecErrors as exc:
+            errors.extend(exc.errors)
+    errors.extend(cross_spec_errors(loaded))
+    if errors:
+        raise SpecErrors(errors)
+    return loaded
+
+
+def cross_spec_errors(loaded: list[LoadedSpec]) -> list[SpecError]:
+    """Problems between specs: a name used twice, raw prefixes that overlap."""
+    errors: list[SpecError] = []
+    for index, first in enumerate(loaded):
+        for second in loaded[index + 1:]:
+            if first.spec.name == second.spec.name:
+                errors.append(SpecError(
+                    str(second.path), "name",
+                    f"pipeline name '{second.spec.name}' is already used by {first.path}",
+                ))
+            a, b = first.spec.raw_prefix, second.spec.raw_prefix
+            if a.startswith(b) or b.startswith(a):
+                errors.append(SpecError(
+                    str(second.path), "source.prefix",
+                    f"raw prefix '{b}' overlaps prefix '{a}' of {first.path}; "
+                    "each raw object must belong to exactly one pipeline",
+                ))
+    return errors

@@ -1,0 +1,434 @@
+"""Typed model of one pipeline spec (`pipelines/<name>.yaml`).
+
+This is the single source of truth: the CDK app, the `gluekit` CLI, the Lambdas' and Glue jobs'
+rendered configuration and the local runner all read these models. Every model forbids unknown
+keys so that a typo is an error, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gluekit.spec.cron import validate_cron
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
+COLUMN_PATTERN = r"^[a-z_][a-z0-9_]*$"
+DECIMAL_PATTERN = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
+SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
+NUMERIC_TYPES = ("int", "bigint", "double")
+TEMPORAL_TYPES = ("date", "timestamp")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------------------- source
+class CsvOptions(StrictModel):
+    header: bool = Field(True, description="First line holds the column names.")
+    delimiter: str = Field(",", min_length=1, max_length=1, description="Field separator.")
+    quote: str = Field('"', min_length=1, max_length=1, description="Quote character.")
+    encoding: Literal["utf-8", "latin-1"] = Field("utf-8", description="Text encoding.")
+
+
+DEFAULT_SUFFIXES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("csv", "none"): (".csv",),
+    ("csv", "gzip"): (".csv.gz",),
+    ("json", "none"): (".jsonl", ".json"),
+    ("json", "gzip"): (".jsonl.gz", ".json.gz"),
+    ("parquet", "none"): (".parquet",),
+}
+
+
+class Source(StrictModel):
+    prefix: str | None = Field(
+        None,
+        description="Key prefix in the raw bucket, ending in '/'. Default: '<name>/'.",
+        pattern=r"^[^/][^*?]*/$",
+    )
+    format: Literal["csv", "json", "parquet"] = Field(
+        ..., description="csv, json (one JSON object per line) or parquet."
+    )
+    suffixes: tuple[str, ...] | None = Field(
+        None, description="Accepted key suffixes. Default: from format and compression."
+    )
+    compression: Literal["none", "gzip"] = Field("none", description="none or gzip.")
+    csv: CsvOptions = Field(default_factory=CsvOptions, description="CSV options (format csv).")
+    max_file_size_mb: int = Field(
+        5120, ge=1, le=5_000_000, description="Larger files are quarantined by the bridge."
+    )
+
+    @model_validator(mode="after")
+    def _compression_fits_format(self) -> Source:
+        if self.format == "parquet" and self.compression != "none":
+            raise ValueError(
+                "compression must be 'none' for parquet (Parquet compresses its own pages)"
+            )
+        return self
+
+    @field_validator("suffixes")
+    @classmethod
+    def _suffixes_start_with_dot(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("give at least one suffix, or leave suffixes out")
+            bad = [s for s in value if not s.startswith(".")]
+            if bad:
+                raise ValueError(f"suffixes start with '.', got {bad}")
+        return value
+
+    @property
+    def accepted_suffixes(self) -> tuple[str, ...]:
+        return self.suffixes or DEFAULT_SUFFIXES[(self.format, self.compression)]
+
+
+# ------------------------------------------------------------------------------------- contract
+class Column(StrictModel):
+    name: str = Field(..., pattern=COLUMN_PATTERN, max_length=128, description="Curated name.")
+    type: str = Field(
+        ...,
+        description=(
+            "string, int, bigint, double, decimal(p,s), boolean, date or timestamp."
+        ),
+    )
+    nullable: bool = Field(True, description="False: a null value rejects the row.")
+    description: str = Field("", description="Shown in the Data Catalog.")
+    source: str | None = Field(
+        None, min_length=1, description="Name in the source file when it differs."
+    )
+    format: str | None = Field(
+        None,
+        description=(
+            "Spark datetime pattern for date/timestamp text, e.g. 'dd/MM/yyyy'. Default: ISO 8601."
+        ),
+    )
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value in SIMPLE_TYPES:
+            return value
+        match = DECIMAL_PATTERN.match(value)
+        if match:
+            precision, scale = int(match.group(1)), int(match.group(2))
+            if not 1 <= precision <= 38 or scale > precision:
+                raise ValueError("decimal(p,s) needs 1 <= p <= 38 and s <= p")
+            return f"decimal({precision},{scale})"
+        raise ValueError(
+            f"unknown type '{value}'; allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)"
+        )
+
+    @property
+    def source_name(self) -> str:
+        return self.source or self.name
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES or self.type.startswith("decimal")
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.type in TEMPORAL_TYPES
+
+
+class Partition(StrictModel):
+    name: str = Field(..., pattern=COLUMN_PATTERN, description="Partition column, e.g. dt.")
+    from_: str = Field(..., alias="from", description="Contract column it is derived from.")
+    transform: Literal["day", "month", "year", "hour", "identity"] = Field(
+        "day",
+        description=(
+            "day (yyyy-MM-dd), month (yyyy-MM), year (yyyy), hour (yyyy-MM-dd-HH) or identity."
+        ),
+    )
+
+
+class Contract(StrictModel):
+    columns: tuple[Column, ...] = Field(..., min_length=1, description="Columns, in order.")
+    primary_key: tuple[str, ...] = Field(
+        (), description="Columns that identify a row; one row per key is kept."
+    )
+    order_by: str | None = Field(
+        None, description="On duplicate keys keep the row with the greatest value of this column."
+    )
+    partition_by: tuple[Partition, ...] = Field(
+        (), description="Partition columns of the curated table, derived from contract columns."
+    )
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Contract:
+        names = [c.name for c in self.columns]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"column names must be unique; repeated: {duplicates}")
+        known = set(names)
+        missing = [k for k in self.primary_key if k not in known]
+        if missing:
+            raise ValueError(
+                f"primary_key column(s) {missing} are not in the contract; columns: {names}"
+            )
+        if self.order_by is not None and self.order_by not in known:
+            raise ValueError(f"order_by column '{self.order_by}' is not in the contract")
+        by_name = {c.name: c for c in self.columns}
+        for part in self.partition_by:
+            if part.from_ not in known:
+                raise ValueError(
+                    f"partition '{part.name}' is derived from '{part.from_}', "
+                    f"which is not in the contract; columns: {names}"
+                )
+            if part.name in known:
+                raise ValueError(
+                    f"partition '{part.name}' has the name of a contract column; choose another"
+                )
+            if part.transform != "identity" and not by_name[part.from_].is_temporal:
+                raise ValueError(
+                    f"partition '{part.name}' uses transform '{part.transform}', which needs a "
+                    f"date or timestamp column; '{part.from_}' is {by_name[part.from_].type}"
+                )
+        return self
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+# -------------------------------------------------------------------------------------- trigger
+class OnArrival(StrictModel):
+    max_files: int = Field(
+        100, ge=1, le=10_000, description="Most files started in one workflow run."
+    )
+    max_wait_seconds: int = Field(
+        60, ge=0, le=300, description="How long the bridge waits to fill a batch."
+    )
+
+
+class Schedule(StrictModel):
+    cron: str = Field(..., description="EventBridge cron, e.g. 'cron(0 1 * * ? *)' (UTC).")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        return validate_cron(value)
+
+
+class Trigger(StrictModel):
+    on_arrival: OnArrival | None = Field(None, description="Start a run as files arrive.")
+    schedule: Schedule | None = Field(None, description="Start one run for pending files.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Trigger:
+        if (self.on_arrival is None) == (self.schedule is None):
+            raise ValueError("give exactly one of 'on_arrival' or 'schedule'")
+        return self
+
+    @property
+    def mode(self) -> Literal["on_arrival", "schedule"]:
+        return "on_arrival" if self.on_arrival is not None else "schedule"
+
+
+def _default_trigger() -> Trigger:
+    return Trigger(on_arrival=OnArrival())
+
+
+# ----------------------------------------------------------------------------------- validation
+Severity = Literal["error", "warn"]
+SEVERITY_FIELD = Field("error", description="error fails the run; warn is reported only.")
+
+
+class RowCountRule(StrictModel):
+    rule: Literal["row_count"]
+    min: int = Field(1, ge=0, description="Fewest rows a run may publish.")
+    max: int | None = Field(None, ge=0, description="Most rows a run may publish.")
+    severity: Severity = SEVERITY_FIELD
+
+
+class NullRateRule(StrictModel):
+    rule: Literal["null_rate"]
+    column: str = Field(..., description="Contract column.")
+    max: float = Field(0.0, ge=0.0, le=1.0, description="Highest share of nulls, 0..1.")
+    severity: Severity = SEVERITY_FIELD
+
+
+class UniqueKeyRule(StrictModel):
+    rule: Literal["unique_key"]
+    columns: tuple[str, ...] | None = Field(None, description="Default: the primary key.")
+    severity: Severity = SEVERITY_FIELD
+
+
+class FreshnessRule(StrictModel):
+    rule: Literal["freshness"]
+    column: str = Field(..., description="A date or timestamp column.")
+    max_age_hours: float = Field(..., gt=0, description="Newest value must be at most this old.")
+    severity: Severity = SEVERITY_FIELD
+
+
+class AcceptedValuesRule(StrictModel):
+    rule: Literal["accepted_values"]
+    column: str = Field(..., description="Contract column.")
+    values: tuple[str | int | float | bool, ...] = Field(..., min_length=1)
+    severity: Severity = SEVERITY_FIELD
+
+
+class RangeRule(StrictModel):
+    rule: Literal["range"]
+    column: str = Field(..., description="A numeric, date or timestamp column.")
+    min: float | str | None = Field(None, description="Lowest allowed value (inclusive).")
+    max: float | str | None = Field(None, description="Highest allowed value (inclusive).")
+    severity: Severity = SEVERITY_FIELD
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> RangeRule:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        return self
+
+
+class PartitionCompletenessRule(StrictModel):
+    rule: Literal["partition_completeness"]
+    partition: str | None = Field(None, description="A day partition. Default: the first.")
+    min_rows: int = Field(1, ge=1, description="Fewest rows in each partition.")
+    severity: Severity = SEVERITY_FIELD
+
+
+Rule = Annotated[
+    RowCountRule
+    | NullRateRule
+    | UniqueKeyRule
+    | FreshnessRule
+    | AcceptedValuesRule
+    | RangeRule
+    | PartitionCompletenessRule,
+    Field(discriminator="rule"),
+]
+
+
+# ------------------------------------------------------------------------------------------ job
+class Job(StrictModel):
+    glue_version: Literal["5.0", "5.1", "6.0"] = Field("5.1", description="Glue version.")
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = Field("G.1X")
+    workers: int = Field(2, ge=2, le=299, description="Number of workers (the maximum with auto scaling).")
+    auto_scaling: bool = Field(True, description="Let Glue use fewer workers when it can.")
+    execution_class: Literal["standard", "flex"] = Field(
+        "standard", description="flex: cheaper, may start later."
+    )
+    timeout_minutes: int = Field(60, ge=1, le=2880, description="Per job run.")
+    retries: int = Field(0, ge=0, le=10, description="Glue retries of a failed job run.")
+    max_concurrent_runs: int = Field(
+        1, ge=1, le=100, description="Concurrent workflow runs (and job runs) allowed."
+    )
+    parameters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Your job parameters (--KEY value) with their defaults; a run may override.",
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameter_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key):
+                raise ValueError(f"parameter name '{key}' must match [A-Za-z][A-Za-z0-9_]*")
+            if key.lower().startswith(("gluekit", "job_", "workflow_")) or key in RESERVED_ARGS:
+                raise ValueError(f"parameter name '{key}' is reserved by gluekit or Glue")
+        return value
+
+
+RESERVED_ARGS = frozenset({"JOB_NAME", "WORKFLOW_NAME", "WORKFLOW_RUN_ID", "manifest", "TempDir"})
+
+
+# ------------------------------------------------------------------------------ alerts and more
+class Alerts(StrictModel):
+    emails: tuple[str, ...] = Field((), description="Added to the environment's alert e-mails.")
+    expected_every_hours: float = Field(
+        24, gt=0, le=24 * 31, description="Alarm when no publish succeeds within this time."
+    )
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [e for e in value if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e)]
+        if bad:
+            raise ValueError(f"not an e-mail address: {bad}")
+        return value
+
+
+class Crawler(StrictModel):
+    enabled: bool = Field(False, description="Create a crawler over the pipeline's raw prefix.")
+
+
+class Compaction(StrictModel):
+    schedule: str | None = Field(None, description="EventBridge cron for the compact job.")
+    target_file_mb: int = Field(128, ge=16, le=1024, description="Aimed-for Parquet file size.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        return None if value is None else validate_cron(value)
+
+
+# ------------------------------------------------------------------------------------- pipeline
+class PipelineSpec(StrictModel):
+    """One pipeline: where files land, what they contain, how and when they are processed."""
+
+    schema_: str | None = Field(None, alias="$schema", description="Editor hint; ignored.")
+    name: str = Field(..., pattern=NAME_PATTERN, description="Lowercase letters, digits, '-'.")
+    description: str = Field("", description="One line on what the pipeline is for.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Cost-attribution tags.")
+    source: Source
+    contract: Contract
+    trigger: Trigger = Field(default_factory=_default_trigger)
+    validation: tuple[Rule, ...] = Field((), description="Dataset rules checked before publish.")
+    job: Job = Field(default_factory=Job)
+    alerts: Alerts = Field(default_factory=Alerts)
+    crawler: Crawler = Field(default_factory=Crawler)
+    compaction: Compaction = Field(default_factory=Compaction)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key.lower().startswith(("aws:", "gluekit:")):
+                raise ValueError(f"tag key '{key}' is reserved")
+        return value
+
+    @model_validator(mode="after")
+    def _rules_fit_contract(self) -> PipelineSpec:
+        contract = self.contract
+        known = {c.name: c for c in contract.columns}
+        partitions = {p.name: p for p in contract.partition_by}
+        for index, rule in enumerate(self.validation):
+            where = f"validation[{index}] ({rule.rule})"
+            column = getattr(rule, "column", None)
+            if column is not None and column not in known:
+                raise ValueError(f"{where}: column '{column}' is not in the contract")
+            if isinstance(rule, UniqueKeyRule):
+                cols = rule.columns or contract.primary_key
+                if not cols:
+                    raise ValueError(f"{where}: give columns, or a contract primary_key")
+                missing = [c for c in cols if c not in known]
+                if missing:
+                    raise ValueError(f"{where}: columns {missing} are not in the contract")
+            if isinstance(rule, FreshnessRule) and not known[rule.column].is_temporal:
+                raise ValueError(f"{where}: '{rule.column}' must be a date or timestamp column")
+            if isinstance(rule, RangeRule):
+                col = known[rule.column]
+                if not (col.is_numeric or col.is_temporal):
+                    raise ValueError(f"{where}: '{rule.column}' must be numeric, date or timestamp")
+            if isinstance(rule, PartitionCompletenessRule):
+                if not partitions:
+                    raise ValueError(f"{where}: the contract has no partition_by")
+                name = rule.partition or contract.partition_by[0].name
+                if name not in partitions:
+                    raise ValueError(f"{where}: '{name}' is not a partition")
+                if partitions[name].transform != "day":
+                    raise ValueError(f"{where}: '{name}' must be a day partition")
+        return self
+
+    @property
+    def raw_prefix(self) -> str:
+        return self.source.prefix or f"{self.name}/"
+
+    @property
+    def table_name(self) -> str:
+        return self.name.replace("-", "_")

@@ -1,0 +1,23 @@
+"""Module-level Powertools Logger, Tracer and Metrics, configured from the environment.
+
+Powertools reads POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (set by the CDK
+construct); the defaults here make tests and the local runner work without them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "gluekit")
+
+
+def observability(service: str) -> tuple[Logger, Tracer, Metrics]:
+    """Logger, Tracer and Metrics for one function (`service` when the env names none)."""
+    name = os.environ.get("POWERTOOLS_SERVICE_NAME", service)
+    return (
+        Logger(service=name),
+        Tracer(service=name),
+        Metrics(namespace=METRICS_NAMESPACE, service=name),
+    )
