@@ -1,0 +1,186 @@
+"""S3 "Object Created" → EventBridge rule → SQS → the bridge Lambda → StartWorkflowRun."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
+from constructs import Construct
+
+from gluekit.environments import Environment
+from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
+from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config
+from gluekit.spec import PipelineSpec
+from infra.constructs.hardened_queue import HardenedQueue, dead_letter_queue
+from infra.constructs.kit_function import KitFunction
+from infra.constructs.prefix_grants import PrefixGrants, deploy_names, grant_key_use
+from infra.stacks.claims import CLAIMS_PENDING_INDEX
+
+BRIDGE_TIMEOUT = Duration.seconds(120)
+# SQS guidance: visibility timeout at least six times the function timeout.
+QUEUE_VISIBILITY = Duration.seconds(BRIDGE_TIMEOUT.to_seconds() * 6)
+MAX_RECEIVE_COUNT = 5
+ARRIVAL_QUEUE_CONCURRENCY = 2
+
+
+class Bridge(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: PipelineSpec,
+        environment: Environment,
+        foundation_names: FoundationNames,
+        key: kms.IKey,
+        workflow_arn: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        names = PipelineNames(foundation_names.prefix, spec.name)
+
+        self.queue = HardenedQueue(
+            self, "Arrivals", queue_name=names.bridge_queue, dlq_name=names.bridge_dlq,
+            key=key, visibility_timeout=QUEUE_VISIBILITY, max_receive_count=MAX_RECEIVE_COUNT,
+            retention=Duration.days(14),
+        )
+        # Deliveries EventBridge could not make after its retries, kept for replay.
+        self.rule_dlq = dead_letter_queue(
+            self, "RuleDlq", queue_name=f"{names.base}-arrival-rule-dlq", key=key
+        )
+        self.arrival_rule = events.Rule(
+            self,
+            "ArrivalRule",
+            rule_name=names.arrival_rule,
+            description=f"Objects created under s3://raw/{spec.raw_prefix} → {names.bridge_queue}",
+            # Prefix only, not suffix: a file with the wrong suffix must reach the bridge to be
+            # quarantined with a reason rather than be ignored silently.
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [deploy_names(names.prefix).raw_bucket]},
+                    "object": {"key": [{"prefix": spec.raw_prefix}]},
+                },
+            ),
+            targets=[targets.SqsQueue(
+                self.queue.queue, dead_letter_queue=self.rule_dlq,
+                retry_attempts=185, max_event_age=Duration.hours(24),
+            )],
+        )
+
+        self.function_dlq = dead_letter_queue(
+            self, "FlushFailures", queue_name=f"{names.base}-bridge-failures", key=key
+        )
+        self.lambda_ = KitFunction(
+            self,
+            "Function",
+            function_name=names.bridge_function,
+            handler="bridge.handler.lambda_handler",
+            description=f"gluekit {spec.name}: pre-flight, dedupe, batch, start workflow runs",
+            environment={
+                BRIDGE_CONFIG_ENV: Stack.of(self).to_json_string(
+                    bridge_config(spec, foundation_names)
+                ),
+                "POWERTOOLS_SERVICE_NAME": names.bridge_function,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            key=key,
+            log_retention_days=environment.log_retention_days,
+            powertools_layer_version=environment.powertools_layer_version,
+            timeout=BRIDGE_TIMEOUT,
+        )
+        function = self.function = self.lambda_.function
+        self._grant(spec, names, function.role, foundation_names.claims_table, workflow_arn, key)
+
+        on_arrival = spec.trigger.on_arrival
+        batch_size = on_arrival.max_files if on_arrival else 100
+        # A batch above 10 records needs a batching window of at least a second.
+        wait = on_arrival.max_wait_seconds if on_arrival else 5
+        window = max(wait, 1) if batch_size > 10 else wait
+        function.add_event_source(sources.SqsEventSource(
+            self.queue.queue,
+            batch_size=batch_size,
+            max_batching_window=Duration.seconds(window) if window else None,
+            report_batch_item_failures=True,
+            max_concurrency=ARRIVAL_QUEUE_CONCURRENCY,
+        ))
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="Serverless-LambdaDLQ",
+                reason="SQS-triggered: failed records return to the queue, whose redrive "
+                       "policy moves them to the bridge DLQ after 5 receives.",
+            ),
+            Acknowledgment(
+                id="Serverless-LambdaEventSourceMappingDestination",
+                reason="The SQS queue's redrive policy is the failure destination for records.",
+            ),
+        )
+
+        # Asynchronous invocations (the scheduled flush) that still fail after Lambda's two
+        # retries land here instead of vanishing.
+        function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.function_dlq), retry_attempts=2,
+        )
+        self.flush_rule: events.Rule | None = None
+        if spec.trigger.schedule is not None:
+            # Scheduled pipelines: the same function flushes everything pending at the cron.
+            self.flush_rule = events.Rule(
+                self,
+                "FlushRule",
+                rule_name=names.flush_rule,
+                description=f"Starts one {spec.name} run for all pending files",
+                schedule=events.Schedule.expression(spec.trigger.schedule.cron),
+                targets=[targets.LambdaFunction(
+                    function, dead_letter_queue=self.rule_dlq, retry_attempts=185,
+                    max_event_age=Duration.hours(24),
+                )],
+            )
+
+    @staticmethod
+    def _grant(
+        spec: PipelineSpec,
+        names: PipelineNames,
+        role: iam.IRole | None,
+        claims_table_name: str,
+        workflow_arn: str,
+        key: kms.IKey,
+    ) -> None:
+        assert role is not None
+        stack = Stack.of(role)
+        grants = PrefixGrants(role, names.prefix)
+        # Pre-flight reads an object's first bytes; a quarantine copy reads it whole.
+        grants.objects("ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"],
+                       spec.raw_prefix)
+        grants.objects("WriteOwnQuarantine", "quarantine", ["s3:PutObject"],
+                       names.quarantine_prefix)
+        grants.objects("WriteOwnManifests", "artifacts", ["s3:PutObject", "s3:GetObject"],
+                       names.manifests_prefix)
+        grants.acknowledge()
+        grant_key_use(role, key)
+        table_arn = stack.format_arn(service="dynamodb", resource="table",
+                                     resource_name=claims_table_name)
+        for statement in (
+            iam.PolicyStatement(
+                sid="StartOwnWorkflowOnly",
+                actions=["glue:StartWorkflowRun", "glue:GetWorkflowRuns"],
+                resources=[workflow_arn],
+            ),
+            iam.PolicyStatement(
+                sid="Claims",
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                         "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+                         "dynamodb:Query"],
+                resources=[table_arn, f"{table_arn}/index/{CLAIMS_PENDING_INDEX}"],
+            ),
+            iam.PolicyStatement(
+                sid="AnnounceQuarantine",
+                actions=["events:PutEvents"],
+                resources=[stack.format_arn(service="events", resource="event-bus",
+                                            resource_name="default")],
+            ),
+        ):
+            role.add_to_principal_policy(statement)

@@ -1,0 +1,355 @@
+"""One pipeline's Glue side: security configuration, role, jobs, table, crawler and workflow."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
+from gluekit.render import GLUE_CONFIG_ARG, glue_job_config
+from gluekit.spec import PipelineSpec
+from gluekit.spec.models import DECIMAL_PATTERN
+from infra.constructs.kit_function import log_retention
+from infra.constructs.prefix_grants import PrefixGrants, deploy_names, grant_key_use
+
+GLUE_SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "glue_scripts"
+JOB_STEPS = (*STEPS, "compact")
+# Everything in glue_scripts/ but the gluekit_glue package (and its bytecode).
+_LIBRARY_EXCLUDES = ["*", "!gluekit_glue", "!gluekit_glue/**", "**/__pycache__", "**/*.pyc"]
+RAW_TABLE_PREFIX = "raw_"
+GLUE_LOGS_ACKNOWLEDGMENT = Acknowledgment(
+    id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+       ":log-group:/aws-glue/*]",
+    reason="Glue names its log groups at run time (/aws-glue/jobs/..., per security "
+           "configuration); the grant covers only the /aws-glue/ namespace.",
+)
+# Glue.Code.from_asset grants the job role read access to the CDK bootstrap assets bucket.
+ASSET_READ_ACKNOWLEDGMENTS = [
+    Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]",
+                   reason="CDK's read grant for the job's script and library assets in the "
+                          "bootstrap assets bucket.")
+    for finding in (
+        "Action::s3:GetBucket*",
+        "Action::s3:GetObject*",
+        "Action::s3:List*",
+        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+        "<AWS::Region>/*",
+    )
+]
+_GLUE_TYPES = {
+    "string": glue.Schema.STRING,
+    "int": glue.Schema.INTEGER,
+    "bigint": glue.Schema.BIG_INT,
+    "double": glue.Schema.DOUBLE,
+    "boolean": glue.Schema.BOOLEAN,
+    "date": glue.Schema.DATE,
+    "timestamp": glue.Schema.TIMESTAMP,
+}
+
+
+class GluePipeline(Construct):
+    """Jobs transform → validate → publish chained by a workflow that only the bridge starts."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: PipelineSpec,
+        foundation_names: FoundationNames,
+        key: kms.IKey,
+        database: glue.IDatabase,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.names = names = PipelineNames(foundation_names.prefix, spec.name)
+        job_spec = spec.job
+
+        # In this stack (not the foundation) so cdk-nag can see it beside the jobs (GL1/GL3).
+        self.security_configuration = glue.SecurityConfiguration(
+            self,
+            "SecurityConfiguration",
+            security_configuration_name=names.security_configuration,
+            s3_encryption=glue.S3Encryption.kms(key),
+            cloud_watch_encryption=glue.CloudWatchEncryption.kms(key),
+            job_bookmarks_encryption=glue.JobBookmarksEncryption.client_side_kms(key),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "JobLogs",
+            log_group_name=f"/aws-glue/gluekit/{names.base}",
+            retention=log_retention(log_retention_days),
+            encryption_key=key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = self._job_role(spec, key, database)
+
+        # The shared library ships as a zip holding the `gluekit_glue/` package (Glue puts
+        # --extra-py-files zips on sys.path); CDK zips directory assets itself.
+        library_zip = s3_assets.Asset(
+            self, "Library", path=str(GLUE_SCRIPTS_DIR), exclude=_LIBRARY_EXCLUDES
+        )
+        library = glue.Code.from_bucket(library_zip.bucket, library_zip.s3_object_key)
+        arguments = {
+            GLUE_CONFIG_ARG: json.dumps(glue_job_config(spec, foundation_names), separators=(",", ":")),
+            "--enable-auto-scaling": "true" if job_spec.auto_scaling else "false",
+            "--job-bookmark-option": "job-bookmark-disable",  # the manifest says what to read
+            "--enable-glue-datacatalog": "true",
+            **{f"--{key_}": value for key_, value in job_spec.parameters.items()},
+        }
+        job_class = (
+            glue.PySparkFlexEtlJob if job_spec.execution_class == "flex" else glue.PySparkEtlJob
+        )
+        self.jobs: dict[str, glue.JobBase] = {}
+        for step in JOB_STEPS:
+            self.jobs[step] = job_class(
+                self,
+                f"{step.capitalize()}Job",
+                job_name=names.job(step),
+                description=f"gluekit {spec.name}: {step}",
+                role=self.role,
+                script=glue.Code.from_asset(str(GLUE_SCRIPTS_DIR / step / "job.py")),
+                extra_python_files=[library],
+                glue_version=_glue_version(job_spec.glue_version),
+                worker_configuration=glue.WorkerConfiguration(
+                    worker_type=_worker_type(job_spec.worker_type),
+                    number_of_workers=job_spec.workers,
+                ),
+                timeout=Duration.minutes(job_spec.timeout_minutes),
+                max_retries=job_spec.retries,
+                # At least the workflow's concurrency, or concurrent runs fail their jobs.
+                max_concurrent_runs=job_spec.max_concurrent_runs,
+                security_configuration=self.security_configuration,
+                continuous_logging=glue.ContinuousLoggingProps(
+                    enabled=True, log_group=self.log_group, quiet=True
+                ),
+                default_arguments=arguments,
+            )
+
+        self.table = glue.S3Table(
+            self,
+            "CuratedTable",
+            table_name=names.table,
+            description=spec.description or f"gluekit curated table of {spec.name}",
+            database=database,
+            storage=glue.S3TableStorage.from_bucket(s3.Bucket.from_bucket_name(
+                self, "CuratedBucket", deploy_names(names.prefix).curated_bucket
+            )),
+            s3_prefix=names.curated_prefix,
+            columns=[
+                glue.Column(name=c.name, type=_glue_type(c.type), comment=c.description or None)
+                for c in spec.contract.columns
+            ],
+            partition_keys=[
+                glue.Column(name=p.name, type=glue.Schema.STRING)
+                for p in spec.contract.partition_by
+            ],
+            data_format=glue.DataFormat.PARQUET,
+            enable_partition_filtering=bool(spec.contract.partition_by),
+            has_encrypted_data=False,  # SSE-KMS is transparent to readers
+        )
+
+        self.crawler = self._raw_crawler(spec, key, database) if spec.crawler.enabled else None
+        self.workflow = self._workflow(spec)
+        if spec.compaction.schedule:
+            glue.CfnTrigger(
+                self,
+                "CompactSchedule",
+                name=names.compact_trigger,
+                type="SCHEDULED",
+                schedule=spec.compaction.schedule,
+                start_on_creation=True,
+                actions=[glue.CfnTrigger.ActionProperty(job_name=self.jobs["compact"].job_name)],
+            )
+
+    # ----------------------------------------------------------------------------- workflow
+    def _workflow(self, spec: PipelineSpec) -> glue.Workflow:
+        names = self.names
+        workflow = glue.Workflow(
+            self,
+            "Workflow",
+            workflow_name=names.workflow,
+            description=f"gluekit {spec.name}: transform → validate → publish",
+            max_concurrent_runs=spec.job.max_concurrent_runs,
+        )
+        start_actions = [glue.Action.job(self.jobs["transform"])]
+        if self.crawler is not None:
+            start_actions.append(glue.Action.crawler(self.crawler))
+        # ON_DEMAND: only the bridge starts runs, with the manifest in the run properties.
+        workflow.add_on_demand_trigger(
+            "Start", name=names.start_trigger, actions=start_actions
+        )
+        for previous, following in zip(STEPS, STEPS[1:], strict=False):
+            workflow.add_conditional_trigger(
+                f"After{previous.capitalize()}",
+                name=names.after_trigger(previous),
+                start_on_creation=True,
+                predicate=glue.Predicate(
+                    conditions=[glue.Condition.job(self.jobs[previous], glue.JobState.SUCCEEDED)]
+                ),
+                actions=[glue.Action.job(self.jobs[following])],
+            )
+        return workflow
+
+    # --------------------------------------------------------------------------------- role
+    def _job_role(self, spec: PipelineSpec, key: kms.IKey, database: glue.IDatabase) -> iam.Role:
+        """Least privilege: read its raw prefix, write only its own prefixes, never delete raw."""
+        names = self.names
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "JobRole",
+            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            description=f"gluekit {spec.name} Glue jobs",
+        )
+        runs_prefix = f"runs/{spec.name}/"
+        own_artifacts = (names.staging_prefix, names.reports_prefix, runs_prefix)
+        read_write = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        grants = PrefixGrants(role, names.prefix)
+        grants.objects("ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"],
+                       spec.raw_prefix)
+        grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
+        grants.objects("ReadOwnManifests", "artifacts", ["s3:GetObject"], names.manifests_prefix)
+        grants.objects("WriteOwnArtifacts", "artifacts", read_write, *own_artifacts)
+        grants.listing("ListOwnArtifacts", "artifacts", *own_artifacts)
+        grants.objects("WriteOwnCurated", "curated", read_write, names.curated_prefix)
+        grants.listing("ListOwnCurated", "curated", names.curated_prefix)
+        grants.objects("WriteOwnQuarantine", "quarantine", read_write, names.quarantine_prefix)
+        grants.listing("ListOwnQuarantine", "quarantine", names.quarantine_prefix)
+        grants.acknowledge()
+        grant_key_use(role, key)
+        for statement in (
+            iam.PolicyStatement(
+                sid="OwnWorkflowRunProperties",
+                actions=["glue:GetWorkflowRunProperties", "glue:PutWorkflowRunProperties"],
+                resources=[stack.format_arn(service="glue", resource="workflow",
+                                            resource_name=names.workflow)],
+            ),
+            iam.PolicyStatement(
+                sid="OwnCatalogTable",
+                actions=[
+                    "glue:GetDatabase",
+                    "glue:GetTable",
+                    "glue:GetPartition",
+                    "glue:GetPartitions",
+                    "glue:BatchGetPartition",
+                    "glue:CreatePartition",
+                    "glue:BatchCreatePartition",
+                    "glue:UpdatePartition",
+                ],
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    database.database_arn,
+                    stack.format_arn(service="glue", resource="table",
+                                     resource_name=f"{database.database_name}/{names.table}"),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="PipelineMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+            ),
+            glue_logs_statement(),
+        ):
+            role.add_to_policy(statement)
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="cloudwatch:PutMetricData supports no resource scoping; the statement "
+                       "is limited to the gluekit namespace by condition.",
+            ),
+            GLUE_LOGS_ACKNOWLEDGMENT,
+            *ASSET_READ_ACKNOWLEDGMENTS,
+        )
+        return role
+
+    def _raw_crawler(
+        self, spec: PipelineSpec, key: kms.IKey, database: glue.IDatabase
+    ) -> glue.CfnCrawler:
+        names = self.names
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "CrawlerRole",
+            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            description=f"gluekit {spec.name} raw crawler",
+        )
+        grants = PrefixGrants(role, names.prefix)
+        grants.objects("ReadOwnRawPrefix", "raw", ["s3:GetObject"], spec.raw_prefix)
+        grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
+        grants.acknowledge()
+        grant_key_use(role, key)
+        raw_tables = f"{database.database_name}/{RAW_TABLE_PREFIX}{names.table}"
+        role.add_to_policy(iam.PolicyStatement(
+            sid="OwnRawTables",
+            actions=["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable",
+                     "glue:UpdateTable", "glue:GetPartition", "glue:GetPartitions",
+                     "glue:BatchCreatePartition", "glue:BatchGetPartition",
+                     "glue:UpdatePartition"],
+            resources=[
+                stack.format_arn(service="glue", resource="catalog"),
+                database.database_arn,
+                stack.format_arn(service="glue", resource="table", resource_name=raw_tables),
+            ],
+        ))
+        role.add_to_policy(glue_logs_statement())
+        Validations.of(role).acknowledge(GLUE_LOGS_ACKNOWLEDGMENT)
+        return glue.CfnCrawler(
+            self,
+            "RawCrawler",
+            name=names.crawler,
+            role=role.role_arn,
+            database_name=database.database_name,
+            table_prefix=RAW_TABLE_PREFIX,
+            description=f"Catalogs {spec.name}'s raw files; never rewrites a contract table",
+            targets=glue.CfnCrawler.TargetsProperty(
+                s3_targets=[glue.CfnCrawler.S3TargetProperty(
+                    path=f"s3://{deploy_names(names.prefix).raw_bucket}/{spec.raw_prefix}"
+                )]
+            ),
+            schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
+                update_behavior="LOG", delete_behavior="LOG"
+            ),
+            configuration=json.dumps({
+                "Version": 1.0,
+                "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
+            }),
+            crawler_security_configuration=self.security_configuration.security_configuration_name,
+        )
+
+
+def _glue_version(version: str) -> glue.GlueVersion:
+    return {"5.0": glue.GlueVersion.V5_0, "5.1": glue.GlueVersion.V5_1,
+            "6.0": glue.GlueVersion.V6_0}[version]
+
+
+def _worker_type(worker: str) -> glue.WorkerType:
+    return getattr(glue.WorkerType, re.sub(r"[.]", "_", worker))  # "G.1X" → G_1X
+
+
+def _glue_type(contract_type: str) -> glue.Type:
+    match = DECIMAL_PATTERN.match(contract_type)
+    if match:
+        return glue.Schema.decimal(int(match.group(1)), int(match.group(2)))
+    return _GLUE_TYPES[contract_type]
+
+
+def glue_logs_statement() -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="GlueLogs",
+        actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                 "logs:AssociateKmsKey"],
+        resources=[f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws-glue/*"],
+    )

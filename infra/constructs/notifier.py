@@ -1,0 +1,151 @@
+"""Glue failures and bridge quarantines → the notifier Lambda → the alerts SNS topic."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from gluekit.environments import Environment
+from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
+from gluekit.render import (
+    BRIDGE_EVENT_SOURCE,
+    NOTIFIER_CONFIG_ENV,
+    QUARANTINE_DETAIL_TYPE,
+    notifier_config,
+)
+from gluekit.spec import PipelineSpec
+from infra.constructs.hardened_queue import dead_letter_queue
+from infra.constructs.kit_function import KitFunction
+from infra.constructs.prefix_grants import PrefixGrants, grant_key_use
+
+FAILED_JOB_STATES = ["FAILED", "TIMEOUT", "STOPPED"]
+
+
+class Notifier(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: PipelineSpec,
+        environment: Environment,
+        foundation_names: FoundationNames,
+        key: kms.IKey,
+        alerts_topic: sns.ITopic,
+        job_names: list[str],
+        crawler_name: str | None,
+        workflow_arn: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        names = PipelineNames(foundation_names.prefix, spec.name)
+        stack = Stack.of(self)
+        self.lambda_ = KitFunction(
+            self,
+            "Function",
+            function_name=names.notifier_function,
+            handler="notifier.handler.lambda_handler",
+            description=f"gluekit {spec.name}: turns failures into readable alerts",
+            environment={
+                NOTIFIER_CONFIG_ENV: stack.to_json_string(
+                    notifier_config(spec, foundation_names, alerts_topic.topic_arn)
+                ),
+                "POWERTOOLS_SERVICE_NAME": names.notifier_function,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            key=key,
+            log_retention_days=environment.log_retention_days,
+            powertools_layer_version=environment.powertools_layer_version,
+            timeout=Duration.seconds(30),
+            memory_mb=256,
+        )
+        function = self.function = self.lambda_.function
+        # An alert the function could not send after Lambda's retries is kept here.
+        self.failures = dead_letter_queue(
+            self, "Failures", queue_name=f"{names.base}-notifier-failures", key=key
+        )
+        function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.failures), retry_attempts=2
+        )
+        Validations.of(function).acknowledge(Acknowledgment(
+            id="Serverless-LambdaDLQ",
+            reason="Asynchronous failures go to an on-failure destination (SQS), which keeps "
+                   "the event and the error; a DLQ would keep less.",
+        ))
+        # Events EventBridge could not deliver to the function after its retries.
+        self.rule_dlq = dead_letter_queue(
+            self, "RuleDlq", queue_name=f"{names.base}-notifier-rule-dlq", key=key
+        )
+
+        def target() -> targets.LambdaFunction:
+            return targets.LambdaFunction(
+                function, dead_letter_queue=self.rule_dlq, retry_attempts=185,
+                max_event_age=Duration.hours(24),
+            )
+
+        self.job_failure_rule = events.Rule(
+            self,
+            "JobFailed",
+            rule_name=names.failure_rule,
+            description=f"{spec.name}: a Glue job run failed, timed out or was stopped",
+            event_pattern=events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={"jobName": job_names, "state": FAILED_JOB_STATES},
+            ),
+            targets=[target()],
+        )
+        self.quarantine_rule = events.Rule(
+            self,
+            "Quarantined",
+            rule_name=f"{names.base}-quarantined",
+            description=f"{spec.name}: the bridge quarantined a file",
+            event_pattern=events.EventPattern(
+                source=[BRIDGE_EVENT_SOURCE],
+                detail_type=[QUARANTINE_DETAIL_TYPE],
+                detail={"pipeline": [spec.name]},
+            ),
+            targets=[target()],
+        )
+        self.crawler_rule: events.Rule | None = None
+        if crawler_name is not None:
+            self.crawler_rule = events.Rule(
+                self,
+                "CrawlerFailed",
+                rule_name=f"{names.base}-crawler-failed",
+                description=f"{spec.name}: the raw crawler failed",
+                event_pattern=events.EventPattern(
+                    source=["aws.glue"],
+                    detail_type=["Glue Crawler State Change"],
+                    detail={"crawlerName": [crawler_name], "state": ["Failed"]},
+                ),
+                targets=[target()],
+            )
+
+        role = function.role
+        assert role is not None
+        for statement in (
+            iam.PolicyStatement(
+                sid="ReadOwnJobRuns",
+                actions=["glue:GetJobRun"],
+                resources=[stack.format_arn(service="glue", resource="job", resource_name=n)
+                           for n in job_names],
+            ),
+            iam.PolicyStatement(
+                sid="ReadOwnWorkflowRuns",
+                actions=["glue:GetWorkflowRun", "glue:GetWorkflowRunProperties"],
+                resources=[workflow_arn],
+            ),
+        ):
+            role.add_to_principal_policy(statement)
+        grants = PrefixGrants(role, names.prefix)
+        grants.objects("ReadOwnManifestsAndReports", "artifacts", ["s3:GetObject"],
+                       names.manifests_prefix, names.reports_prefix)
+        grants.acknowledge()
+        alerts_topic.grant_publish(role)
+        grant_key_use(role, key)

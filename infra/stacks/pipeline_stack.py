@@ -1,0 +1,70 @@
+"""`<prefix>-<pipeline>`: one pipeline's Glue jobs, workflow, bridge, notifier and alarms."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from gluekit.environments import Environment
+from gluekit.spec import PipelineSpec
+from infra.constructs.bridge import Bridge
+from infra.constructs.glue_pipeline import GluePipeline
+from infra.constructs.monitoring import PipelineMonitoring
+from infra.constructs.notifier import Notifier
+from infra.constructs.prefix_grants import deploy_names
+from infra.stacks.foundation_stack import FoundationStack
+
+
+class PipelineStack(Stack):
+    """Wiring only: every resource comes from a construct in infra/constructs/.
+
+    The shared buckets and tables are referenced by their names (gluekit.naming), not by
+    cross-stack exports; only the key, the topic and the database come from the foundation.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: PipelineSpec,
+        environment: Environment,
+        foundation: FoundationStack,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.spec = spec
+        foundation_names = deploy_names(environment.name_prefix)
+
+        self.glue = GluePipeline(
+            self, "Glue", spec=spec, foundation_names=foundation_names, key=foundation.key,
+            database=foundation.database, log_retention_days=environment.log_retention_days,
+        )
+        names = self.glue.names
+        workflow_arn = self.format_arn(
+            service="glue", resource="workflow", resource_name=names.workflow
+        )
+        self.bridge = Bridge(
+            self, "Bridge", spec=spec, environment=environment,
+            foundation_names=foundation_names, key=foundation.key, workflow_arn=workflow_arn,
+        )
+        self.bridge.node.add_dependency(self.glue.workflow)
+        self.notifier = Notifier(
+            self, "Notifier", spec=spec, environment=environment,
+            foundation_names=foundation_names, key=foundation.key,
+            alerts_topic=foundation.alerts_topic,
+            job_names=[names.job(step) for step in self.glue.jobs],
+            crawler_name=names.crawler if self.glue.crawler is not None else None,
+            workflow_arn=workflow_arn,
+        )
+        self.monitoring = PipelineMonitoring(
+            self, "Monitoring", spec=spec, names=names,
+            alerts_topic=foundation.alerts_topic,
+            job_failure_rule=self.notifier.job_failure_rule,
+            bridge_queue=self.bridge.queue.queue, bridge_dlq=self.bridge.queue.dlq,
+            functions={"bridge": self.bridge.function, "notifier": self.notifier.function},
+        )
+        CfnOutput(self, "WorkflowName", value=names.workflow)
+        CfnOutput(self, "RawPrefix",
+                  value=f"s3://{foundation_names.raw_bucket}/{spec.raw_prefix}")
+        CfnOutput(self, "DashboardName", value=names.dashboard)
