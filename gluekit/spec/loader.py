@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from gluekit.spec.models import PipelineSpec
 
 DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
 SPEC_SUFFIXES = (".yaml", ".yml")
+# Lambda's 4 KB for all variables, less the Powertools variables set beside the config.
+BRIDGE_CONFIG_BUDGET = 4096 - 256
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,24 @@ def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
             f"{len(name)} characters, the limit is {limit}; "
             f"allowed: at most {max_pipeline_name_length(prefix)} characters",
         )])
+    size = bridge_config_size(spec, prefix)
+    if size > BRIDGE_CONFIG_BUDGET:
+        raise SpecErrors([SpecError(
+            file, "contract.columns",
+            f"the bridge's rendered configuration takes {size} bytes; Lambda allows "
+            f"{BRIDGE_CONFIG_BUDGET} for it (4 KB for all environment variables): use shorter "
+            "source column names or fewer columns",
+        )])
     return LoadedSpec(path, spec)
+
+
+def bridge_config_size(spec: PipelineSpec, prefix: str) -> int:
+    """Bytes of the bridge's configuration in the longest account and region names."""
+    from gluekit.naming import FoundationNames
+    from gluekit.render import bridge_config
+
+    worst_case = FoundationNames(prefix, "123456789012", "ap-southeast-2")
+    return len(json.dumps(bridge_config(spec, worst_case), separators=(",", ":")))
 
 
 def load_specs(directory: Path, prefix: str) -> list[LoadedSpec]:
