@@ -341,7 +341,7 @@ RESERVED_ARGS = frozenset({"JOB_NAME", "WORKFLOW_NAME", "WORKFLOW_RUN_ID", "mani
 class Alerts(StrictModel):
     emails: tuple[str, ...] = Field((), description="Added to the environment's alert e-mails.")
     expected_every_hours: float = Field(
-        24, gt=0, le=24 * 31, description="Alarm when no publish succeeds within this time."
+        24, gt=0, le=24 * 7, description="Alarm when no publish succeeds within this time."
     )
 
     @field_validator("emails")
