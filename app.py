@@ -11,7 +11,8 @@ from infra.kit import build_kit, feature_flags
 
 app = cdk.App(context=feature_flags())
 environment = load_environment(app.node.try_get_context("env") or "dev")
-specs = load_specs(Path(app.node.try_get_context("pipelines_dir") or "pipelines"),
-                   environment.name_prefix)
+specs = load_specs(
+    Path(app.node.try_get_context("pipelines_dir") or "pipelines"), environment.name_prefix
+)
 build_kit(app, environment=environment, specs=specs)
 app.synth()

@@ -30,8 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_specs(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--pipelines-dir", type=Path, default=DEFAULT_PIPELINES_DIR,
-                       help="folder of pipeline specs (default: %(default)s)")
+        p.add_argument(
+            "--pipelines-dir",
+            type=Path,
+            default=DEFAULT_PIPELINES_DIR,
+            help="folder of pipeline specs (default: %(default)s)",
+        )
         p.add_argument("--env", default="dev", help="environment whose prefix names resources")
         p.add_argument("--environments-file", type=Path, default=DEFAULT_ENVIRONMENTS_FILE)
         return p
@@ -41,8 +45,9 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a pipeline spec")
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE}")
-    schema.add_argument("--check", action="store_true",
-                        help=f"exit 1 when {SCHEMA_FILE} is out of date")
+    schema.add_argument(
+        "--check", action="store_true", help=f"exit 1 when {SCHEMA_FILE} is out of date"
+    )
     schema.set_defaults(func=cmd_schema)
 
     listing = with_specs(sub.add_parser("list", help="pipelines with trigger, prefix and steps"))

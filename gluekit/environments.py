@@ -12,8 +12,30 @@ from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
 DEFAULT_ENVIRONMENTS_FILE = Path(__file__).resolve().parent.parent / "environments.yaml"
 # Longest bucket name suffix: "-access-logs-" + 12-digit account + "-" + a 14-character region.
 MAX_PREFIX_LENGTH = 63 - len("-access-logs-") - 12 - 1 - 14
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-                      2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 class Environment(BaseModel):
@@ -63,20 +85,31 @@ def load_environment(name: str, path: Path | None = None) -> Environment:
 
         close = get_close_matches(name, known, n=1)
         hint = f" — did you mean '{close[0]}'?" if close else ""
-        raise SpecErrors([SpecError(
-            str(path), name, f"unknown environment '{name}'{hint} Known: {', '.join(known)}"
-        )])
+        raise SpecErrors(
+            [
+                SpecError(
+                    str(path), name, f"unknown environment '{name}'{hint} Known: {', '.join(known)}"
+                )
+            ]
+        )
     values = {**defaults, **(data.get(name) or {}), "name": name}
     try:
         env = Environment.model_validate(values)
     except ValidationError as exc:
-        raise SpecErrors(describe_validation_error(exc, str(path), Environment, root=name)) from None
+        raise SpecErrors(
+            describe_validation_error(exc, str(path), Environment, root=name)
+        ) from None
     if len(env.name_prefix) > MAX_PREFIX_LENGTH or not _valid_prefix(env.name_prefix):
-        raise SpecErrors([SpecError(
-            str(path), f"{name}.prefix",
-            f"prefix '{env.name_prefix}' must be lowercase letters, digits and '-', "
-            f"at most {MAX_PREFIX_LENGTH} characters (it is part of S3 bucket names)",
-        )])
+        raise SpecErrors(
+            [
+                SpecError(
+                    str(path),
+                    f"{name}.prefix",
+                    f"prefix '{env.name_prefix}' must be lowercase letters, digits and '-', "
+                    f"at most {MAX_PREFIX_LENGTH} characters (it is part of S3 bucket names)",
+                )
+            ]
+        )
     return env
 
 
@@ -84,5 +117,3 @@ def _valid_prefix(prefix: str) -> bool:
     import re
 
     return re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", prefix) is not None
-
-

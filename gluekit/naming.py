@@ -216,3 +216,11 @@ def max_pipeline_name_length(prefix: str) -> int:
     probe = PipelineNames(prefix, "")
     slack = min(LIMITS[svc] - len(name) for svc, name in probe.limited_names().items())
     return slack
+
+
+# Layout of the bridge's claims table (lambdas/bridge/claims.py uses the same names; a test
+# checks), shared by the foundation stack and the local runner.
+CLAIMS_PARTITION_KEY = "pk"
+CLAIMS_TTL_ATTRIBUTE = "expires_at"
+CLAIMS_PENDING_INDEX = "pending"
+CLAIMS_PENDING_KEY = "pending_pipeline"

@@ -16,7 +16,6 @@ from gluekit.spec import LoadedSpec
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.pipeline_stack import PipelineStack
 
-
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 

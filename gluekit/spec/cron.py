@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-_DAYS = "SUN MON TUE WED THU FRI SAT".split()
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 # (field name, lowest, highest, names that may stand for numbers, extra characters allowed)
-_FIELDS = (
+_FIELDS: tuple[tuple[str, int, int, tuple[str, ...], str], ...] = (
     ("minutes", 0, 59, (), ""),
     ("hours", 0, 23, (), ""),
     ("day-of-month", 1, 31, (), "?LW"),
@@ -40,7 +40,9 @@ def _check_field(
 ) -> None:
     if part in ("*", "?"):
         if part == "?" and "?" not in extra:
-            raise ValueError(f"cron: '?' is allowed only in day-of-month or day-of-week, not {name}")
+            raise ValueError(
+                f"cron: '?' is allowed only in day-of-month or day-of-week, not {name}"
+            )
         return
     for item in part.split(","):
         base, _, step = item.partition("/")

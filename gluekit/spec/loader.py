@@ -52,20 +52,30 @@ def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
     too_long = names_too_long(prefix, spec.name)
     if too_long:
         service, name, limit = max(too_long, key=lambda t: len(t[1]) - t[2])
-        raise SpecErrors([SpecError(
-            file, "name",
-            f"'{spec.name}' is too long: with prefix '{prefix}' the {service} name '{name}' has "
-            f"{len(name)} characters, the limit is {limit}; "
-            f"allowed: at most {max_pipeline_name_length(prefix)} characters",
-        )])
+        raise SpecErrors(
+            [
+                SpecError(
+                    file,
+                    "name",
+                    f"'{spec.name}' is too long: with prefix '{prefix}' the {service} name "
+                    f"'{name}' has {len(name)} characters, the limit is {limit}; "
+                    f"allowed: at most {max_pipeline_name_length(prefix)} characters",
+                )
+            ]
+        )
     size = bridge_config_size(spec, prefix)
     if size > BRIDGE_CONFIG_BUDGET:
-        raise SpecErrors([SpecError(
-            file, "contract.columns",
-            f"the bridge's rendered configuration takes {size} bytes; Lambda allows "
-            f"{BRIDGE_CONFIG_BUDGET} for it (4 KB for all environment variables): use shorter "
-            "source column names or fewer columns",
-        )])
+        raise SpecErrors(
+            [
+                SpecError(
+                    file,
+                    "contract.columns",
+                    f"the bridge's rendered configuration takes {size} bytes; Lambda allows "
+                    f"{BRIDGE_CONFIG_BUDGET} for it (4 KB for all environment variables): "
+                    "use shorter source column names or fewer columns",
+                )
+            ]
+        )
     return LoadedSpec(path, spec)
 
 
@@ -97,17 +107,23 @@ def cross_spec_errors(loaded: list[LoadedSpec]) -> list[SpecError]:
     """Problems between specs: a name used twice, raw prefixes that overlap."""
     errors: list[SpecError] = []
     for index, first in enumerate(loaded):
-        for second in loaded[index + 1:]:
+        for second in loaded[index + 1 :]:
             if first.spec.name == second.spec.name:
-                errors.append(SpecError(
-                    str(second.path), "name",
-                    f"pipeline name '{second.spec.name}' is already used by {first.path}",
-                ))
+                errors.append(
+                    SpecError(
+                        str(second.path),
+                        "name",
+                        f"pipeline name '{second.spec.name}' is already used by {first.path}",
+                    )
+                )
             a, b = first.spec.raw_prefix, second.spec.raw_prefix
             if a.startswith(b) or b.startswith(a):
-                errors.append(SpecError(
-                    str(second.path), "source.prefix",
-                    f"raw prefix '{b}' overlaps prefix '{a}' of {first.path}; "
-                    "each raw object must belong to exactly one pipeline",
-                ))
+                errors.append(
+                    SpecError(
+                        str(second.path),
+                        "source.prefix",
+                        f"raw prefix '{b}' overlaps prefix '{a}' of {first.path}; "
+                        "each raw object must belong to exactly one pipeline",
+                    )
+                )
     return errors

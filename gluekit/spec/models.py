@@ -90,9 +90,7 @@ class Column(StrictModel):
     name: str = Field(..., pattern=COLUMN_PATTERN, max_length=128, description="Curated name.")
     type: str = Field(
         ...,
-        description=(
-            "string, int, bigint, double, decimal(p,s), boolean, date or timestamp."
-        ),
+        description=("string, int, bigint, double, decimal(p,s), boolean, date or timestamp."),
     )
     nullable: bool = Field(True, description="False: a null value rejects the row.")
     description: str = Field("", description="Shown in the Data Catalog.")
@@ -234,7 +232,8 @@ def _default_trigger() -> Trigger:
 
 # ----------------------------------------------------------------------------------- validation
 Severity = Literal["error", "warn"]
-SEVERITY_FIELD = Field("error", description="error fails the run; warn is reported only.")
+ERROR: Severity = "error"
+SEVERITY_FIELD = Field(ERROR, description="error fails the run; warn is reported only.")
 
 
 class RowCountRule(StrictModel):
@@ -308,7 +307,9 @@ Rule = Annotated[
 class Job(StrictModel):
     glue_version: Literal["5.0", "5.1", "6.0"] = Field("5.1", description="Glue version.")
     worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = Field("G.1X")
-    workers: int = Field(2, ge=2, le=299, description="Number of workers (the maximum with auto scaling).")
+    workers: int = Field(
+        2, ge=2, le=299, description="Number of workers (the maximum with auto scaling)."
+    )
     auto_scaling: bool = Field(True, description="Let Glue use fewer workers when it can.")
     execution_class: Literal["standard", "flex"] = Field(
         "standard", description="flex: cheaper, may start later."

@@ -12,13 +12,12 @@ from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from gluekit.environments import Environment
-from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
+from gluekit.naming import CLAIMS_PENDING_INDEX, METRICS_NAMESPACE, FoundationNames, PipelineNames
 from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config
 from gluekit.spec import PipelineSpec
 from infra.constructs.hardened_queue import HardenedQueue, dead_letter_queue
 from infra.constructs.kit_function import KitFunction
 from infra.constructs.prefix_grants import PrefixGrants, deploy_names, grant_key_use
-from infra.stacks.claims import CLAIMS_PENDING_INDEX
 
 BRIDGE_TIMEOUT = Duration.seconds(120)
 # SQS guidance: visibility timeout at least six times the function timeout.
@@ -43,8 +42,13 @@ class Bridge(Construct):
         names = PipelineNames(foundation_names.prefix, spec.name)
 
         self.queue = HardenedQueue(
-            self, "Arrivals", queue_name=names.bridge_queue, dlq_name=names.bridge_dlq,
-            key=key, visibility_timeout=QUEUE_VISIBILITY, max_receive_count=MAX_RECEIVE_COUNT,
+            self,
+            "Arrivals",
+            queue_name=names.bridge_queue,
+            dlq_name=names.bridge_dlq,
+            key=key,
+            visibility_timeout=QUEUE_VISIBILITY,
+            max_receive_count=MAX_RECEIVE_COUNT,
             retention=Duration.days(14),
         )
         # Deliveries EventBridge could not make after its retries, kept for replay.
@@ -66,10 +70,14 @@ class Bridge(Construct):
                     "object": {"key": [{"prefix": spec.raw_prefix}]},
                 },
             ),
-            targets=[targets.SqsQueue(
-                self.queue.queue, dead_letter_queue=self.rule_dlq,
-                retry_attempts=185, max_event_age=Duration.hours(24),
-            )],
+            targets=[
+                targets.SqsQueue(
+                    self.queue.queue,
+                    dead_letter_queue=self.rule_dlq,
+                    retry_attempts=185,
+                    max_event_age=Duration.hours(24),
+                )
+            ],
         )
 
         self.function_dlq = dead_letter_queue(
@@ -101,18 +109,20 @@ class Bridge(Construct):
         # A batch above 10 records needs a batching window of at least a second.
         wait = on_arrival.max_wait_seconds if on_arrival else 5
         window = max(wait, 1) if batch_size > 10 else wait
-        function.add_event_source(sources.SqsEventSource(
-            self.queue.queue,
-            batch_size=batch_size,
-            max_batching_window=Duration.seconds(window) if window else None,
-            report_batch_item_failures=True,
-            max_concurrency=ARRIVAL_QUEUE_CONCURRENCY,
-        ))
+        function.add_event_source(
+            sources.SqsEventSource(
+                self.queue.queue,
+                batch_size=batch_size,
+                max_batching_window=Duration.seconds(window) if window else None,
+                report_batch_item_failures=True,
+                max_concurrency=ARRIVAL_QUEUE_CONCURRENCY,
+            )
+        )
         Validations.of(function).acknowledge(
             Acknowledgment(
                 id="Serverless-LambdaDLQ",
                 reason="SQS-triggered: failed records return to the queue, whose redrive "
-                       "policy moves them to the bridge DLQ after 5 receives.",
+                "policy moves them to the bridge DLQ after 5 receives.",
             ),
             Acknowledgment(
                 id="Serverless-LambdaEventSourceMappingDestination",
@@ -123,7 +133,8 @@ class Bridge(Construct):
         # Asynchronous invocations (the scheduled flush) that still fail after Lambda's two
         # retries land here instead of vanishing.
         function.configure_async_invoke(
-            on_failure=destinations.SqsDestination(self.function_dlq), retry_attempts=2,
+            on_failure=destinations.SqsDestination(self.function_dlq),
+            retry_attempts=2,
         )
         self.flush_rule: events.Rule | None = None
         if spec.trigger.schedule is not None:
@@ -134,10 +145,14 @@ class Bridge(Construct):
                 rule_name=names.flush_rule,
                 description=f"Starts one {spec.name} run for all pending files",
                 schedule=events.Schedule.expression(spec.trigger.schedule.cron),
-                targets=[targets.LambdaFunction(
-                    function, dead_letter_queue=self.rule_dlq, retry_attempts=185,
-                    max_event_age=Duration.hours(24),
-                )],
+                targets=[
+                    targets.LambdaFunction(
+                        function,
+                        dead_letter_queue=self.rule_dlq,
+                        retry_attempts=185,
+                        max_event_age=Duration.hours(24),
+                    )
+                ],
             )
 
     @staticmethod
@@ -153,16 +168,23 @@ class Bridge(Construct):
         stack = Stack.of(role)
         grants = PrefixGrants(role, names.prefix)
         # Pre-flight reads an object's first bytes; a quarantine copy reads it whole.
-        grants.objects("ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"],
-                       spec.raw_prefix)
-        grants.objects("WriteOwnQuarantine", "quarantine", ["s3:PutObject"],
-                       names.quarantine_prefix)
-        grants.objects("WriteOwnManifests", "artifacts", ["s3:PutObject", "s3:GetObject"],
-                       names.manifests_prefix)
+        grants.objects(
+            "ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"], spec.raw_prefix
+        )
+        grants.objects(
+            "WriteOwnQuarantine", "quarantine", ["s3:PutObject"], names.quarantine_prefix
+        )
+        grants.objects(
+            "WriteOwnManifests",
+            "artifacts",
+            ["s3:PutObject", "s3:GetObject"],
+            names.manifests_prefix,
+        )
         grants.acknowledge()
         grant_key_use(role, key)
-        table_arn = stack.format_arn(service="dynamodb", resource="table",
-                                     resource_name=claims_table_name)
+        table_arn = stack.format_arn(
+            service="dynamodb", resource="table", resource_name=claims_table_name
+        )
         for statement in (
             iam.PolicyStatement(
                 sid="StartOwnWorkflowOnly",
@@ -171,16 +193,24 @@ class Bridge(Construct):
             ),
             iam.PolicyStatement(
                 sid="Claims",
-                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                         "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
-                         "dynamodb:Query"],
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:ConditionCheckItem",
+                    "dynamodb:Query",
+                ],
                 resources=[table_arn, f"{table_arn}/index/{CLAIMS_PENDING_INDEX}"],
             ),
             iam.PolicyStatement(
                 sid="AnnounceQuarantine",
                 actions=["events:PutEvents"],
-                resources=[stack.format_arn(service="events", resource="event-bus",
-                                            resource_name="default")],
+                resources=[
+                    stack.format_arn(
+                        service="events", resource="event-bus", resource_name="default"
+                    )
+                ],
             ),
         ):
             role.add_to_principal_policy(statement)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
@@ -29,21 +30,22 @@ _LIBRARY_EXCLUDES = ["*", "!gluekit_glue", "!gluekit_glue/**", "**/__pycache__",
 RAW_TABLE_PREFIX = "raw_"
 GLUE_LOGS_ACKNOWLEDGMENT = Acknowledgment(
     id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
-       ":log-group:/aws-glue/*]",
+    ":log-group:/aws-glue/*]",
     reason="Glue names its log groups at run time (/aws-glue/jobs/..., per security "
-           "configuration); the grant covers only the /aws-glue/ namespace.",
+    "configuration); the grant covers only the /aws-glue/ namespace.",
 )
 # Glue.Code.from_asset grants the job role read access to the CDK bootstrap assets bucket.
 ASSET_READ_ACKNOWLEDGMENTS = [
-    Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]",
-                   reason="CDK's read grant for the job's script and library assets in the "
-                          "bootstrap assets bucket.")
+    Acknowledgment(
+        id=f"AwsSolutions-IAM5[{finding}]",
+        reason="CDK's read grant for the job's script and library assets in the "
+        "bootstrap assets bucket.",
+    )
     for finding in (
         "Action::s3:GetBucket*",
         "Action::s3:GetObject*",
         "Action::s3:List*",
-        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
-        "<AWS::Region>/*",
+        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
     )
 ]
 _GLUE_TYPES = {
@@ -102,7 +104,9 @@ class GluePipeline(Construct):
         )
         library = glue.Code.from_bucket(library_zip.bucket, library_zip.s3_object_key)
         arguments = {
-            GLUE_CONFIG_ARG: json.dumps(glue_job_config(spec, foundation_names), separators=(",", ":")),
+            GLUE_CONFIG_ARG: json.dumps(
+                glue_job_config(spec, foundation_names), separators=(",", ":")
+            ),
             "--enable-auto-scaling": "true" if job_spec.auto_scaling else "false",
             "--job-bookmark-option": "job-bookmark-disable",  # the manifest says what to read
             "--enable-glue-datacatalog": "true",
@@ -143,9 +147,11 @@ class GluePipeline(Construct):
             table_name=names.table,
             description=spec.description or f"gluekit curated table of {spec.name}",
             database=database,
-            storage=glue.S3TableStorage.from_bucket(s3.Bucket.from_bucket_name(
-                self, "CuratedBucket", deploy_names(names.prefix).curated_bucket
-            )),
+            storage=glue.S3TableStorage.from_bucket(
+                s3.Bucket.from_bucket_name(
+                    self, "CuratedBucket", deploy_names(names.prefix).curated_bucket
+                )
+            ),
             s3_prefix=names.curated_prefix,
             columns=[
                 glue.Column(name=c.name, type=_glue_type(c.type), comment=c.description or None)
@@ -187,10 +193,8 @@ class GluePipeline(Construct):
         if self.crawler is not None:
             start_actions.append(glue.Action.crawler(self.crawler))
         # ON_DEMAND: only the bridge starts runs, with the manifest in the run properties.
-        workflow.add_on_demand_trigger(
-            "Start", name=names.start_trigger, actions=start_actions
-        )
-        for previous, following in zip(STEPS, STEPS[1:], strict=False):
+        workflow.add_on_demand_trigger("Start", name=names.start_trigger, actions=start_actions)
+        for previous, following in pairwise(STEPS):
             workflow.add_conditional_trigger(
                 f"After{previous.capitalize()}",
                 name=names.after_trigger(previous),
@@ -217,8 +221,9 @@ class GluePipeline(Construct):
         own_artifacts = (names.staging_prefix, names.reports_prefix, runs_prefix)
         read_write = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
         grants = PrefixGrants(role, names.prefix)
-        grants.objects("ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"],
-                       spec.raw_prefix)
+        grants.objects(
+            "ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"], spec.raw_prefix
+        )
         grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
         grants.objects("ReadOwnManifests", "artifacts", ["s3:GetObject"], names.manifests_prefix)
         grants.objects("WriteOwnArtifacts", "artifacts", read_write, *own_artifacts)
@@ -233,8 +238,11 @@ class GluePipeline(Construct):
             iam.PolicyStatement(
                 sid="OwnWorkflowRunProperties",
                 actions=["glue:GetWorkflowRunProperties", "glue:PutWorkflowRunProperties"],
-                resources=[stack.format_arn(service="glue", resource="workflow",
-                                            resource_name=names.workflow)],
+                resources=[
+                    stack.format_arn(
+                        service="glue", resource="workflow", resource_name=names.workflow
+                    )
+                ],
             ),
             iam.PolicyStatement(
                 sid="OwnCatalogTable",
@@ -251,8 +259,11 @@ class GluePipeline(Construct):
                 resources=[
                     stack.format_arn(service="glue", resource="catalog"),
                     database.database_arn,
-                    stack.format_arn(service="glue", resource="table",
-                                     resource_name=f"{database.database_name}/{names.table}"),
+                    stack.format_arn(
+                        service="glue",
+                        resource="table",
+                        resource_name=f"{database.database_name}/{names.table}",
+                    ),
                 ],
             ),
             iam.PolicyStatement(
@@ -268,7 +279,7 @@ class GluePipeline(Construct):
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
                 reason="cloudwatch:PutMetricData supports no resource scoping; the statement "
-                       "is limited to the gluekit namespace by condition.",
+                "is limited to the gluekit namespace by condition.",
             ),
             GLUE_LOGS_ACKNOWLEDGMENT,
             *ASSET_READ_ACKNOWLEDGMENTS,
@@ -292,18 +303,28 @@ class GluePipeline(Construct):
         grants.acknowledge()
         grant_key_use(role, key)
         raw_tables = f"{database.database_name}/{RAW_TABLE_PREFIX}{names.table}"
-        role.add_to_policy(iam.PolicyStatement(
-            sid="OwnRawTables",
-            actions=["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable",
-                     "glue:UpdateTable", "glue:GetPartition", "glue:GetPartitions",
-                     "glue:BatchCreatePartition", "glue:BatchGetPartition",
-                     "glue:UpdatePartition"],
-            resources=[
-                stack.format_arn(service="glue", resource="catalog"),
-                database.database_arn,
-                stack.format_arn(service="glue", resource="table", resource_name=raw_tables),
-            ],
-        ))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="OwnRawTables",
+                actions=[
+                    "glue:GetDatabase",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                    "glue:CreateTable",
+                    "glue:UpdateTable",
+                    "glue:GetPartition",
+                    "glue:GetPartitions",
+                    "glue:BatchCreatePartition",
+                    "glue:BatchGetPartition",
+                    "glue:UpdatePartition",
+                ],
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    database.database_arn,
+                    stack.format_arn(service="glue", resource="table", resource_name=raw_tables),
+                ],
+            )
+        )
         role.add_to_policy(glue_logs_statement())
         Validations.of(role).acknowledge(GLUE_LOGS_ACKNOWLEDGMENT)
         return glue.CfnCrawler(
@@ -315,24 +336,31 @@ class GluePipeline(Construct):
             table_prefix=RAW_TABLE_PREFIX,
             description=f"Catalogs {spec.name}'s raw files; never rewrites a contract table",
             targets=glue.CfnCrawler.TargetsProperty(
-                s3_targets=[glue.CfnCrawler.S3TargetProperty(
-                    path=f"s3://{deploy_names(names.prefix).raw_bucket}/{spec.raw_prefix}"
-                )]
+                s3_targets=[
+                    glue.CfnCrawler.S3TargetProperty(
+                        path=f"s3://{deploy_names(names.prefix).raw_bucket}/{spec.raw_prefix}"
+                    )
+                ]
             ),
             schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
                 update_behavior="LOG", delete_behavior="LOG"
             ),
-            configuration=json.dumps({
-                "Version": 1.0,
-                "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
-            }),
+            configuration=json.dumps(
+                {
+                    "Version": 1.0,
+                    "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
+                }
+            ),
             crawler_security_configuration=self.security_configuration.security_configuration_name,
         )
 
 
 def _glue_version(version: str) -> glue.GlueVersion:
-    return {"5.0": glue.GlueVersion.V5_0, "5.1": glue.GlueVersion.V5_1,
-            "6.0": glue.GlueVersion.V6_0}[version]
+    return {
+        "5.0": glue.GlueVersion.V5_0,
+        "5.1": glue.GlueVersion.V5_1,
+        "6.0": glue.GlueVersion.V6_0,
+    }[version]
 
 
 def _worker_type(worker: str) -> glue.WorkerType:
@@ -349,7 +377,11 @@ def _glue_type(contract_type: str) -> glue.Type:
 def glue_logs_statement() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         sid="GlueLogs",
-        actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                 "logs:AssociateKmsKey"],
+        actions=[
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "logs:AssociateKmsKey",
+        ],
         resources=[f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws-glue/*"],
     )

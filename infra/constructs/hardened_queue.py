@@ -50,7 +50,7 @@ class HardenedQueue(Construct):
         key: kms.IKey,
         visibility_timeout: Duration,
         max_receive_count: int = 5,
-        retention: Duration = Duration.days(4),
+        retention: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dlq = dead_letter_queue(self, "Dlq", queue_name=dlq_name, key=key)
@@ -63,7 +63,7 @@ class HardenedQueue(Construct):
             data_key_reuse=Duration.hours(1),
             enforce_ssl=True,
             visibility_timeout=visibility_timeout,
-            retention_period=retention,
+            retention_period=retention or Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dlq, max_receive_count=max_receive_count
             ),

@@ -41,7 +41,7 @@ class KitFunction(Construct):
         key: kms.IKey,
         log_retention_days: int,
         powertools_layer_version: int,
-        timeout: Duration = Duration.seconds(60),
+        timeout: Duration | None = None,
         memory_mb: int = 512,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -80,13 +80,11 @@ class KitFunction(Construct):
             description=description,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
-            code=lambda_.Code.from_asset(
-                str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc"]
-            ),
+            code=lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
             handler=handler,
             role=self.role,
             layers=[layer],
-            timeout=timeout,
+            timeout=timeout or Duration.seconds(60),
             memory_size=memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
@@ -102,12 +100,11 @@ class KitFunction(Construct):
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Action::{action}]",
                     reason="CDK's grants to send to the kit's encrypted queues and topic; the "
-                           "statement's only resource is the kit's one KMS key.",
+                    "statement's only resource is the kit's one KMS key.",
                 )
                 for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*")
             ),
         )
-
 
 
 def log_retention(days: int) -> logs.RetentionDays:

@@ -75,9 +75,13 @@ class PipelineMonitoring(Construct):
         # Counted from the failure rule itself, so the alarm works even if the notifier fails.
         alarm(
             "job-failures",
-            cw.Metric(namespace="AWS/Events", metric_name="MatchedEvents",
-                      dimensions_map={"RuleName": job_failure_rule.rule_name},
-                      statistic="Sum", period=FIVE_MINUTES),
+            cw.Metric(
+                namespace="AWS/Events",
+                metric_name="MatchedEvents",
+                dimensions_map={"RuleName": job_failure_rule.rule_name},
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ),
             "a Glue job run failed, timed out or was stopped",
         )
         alarm(
@@ -145,7 +149,8 @@ class PipelineMonitoring(Construct):
 
         def graph(title: str, *metrics: str, statistic: str = "Sum") -> cw.GraphWidget:
             return cw.GraphWidget(
-                title=title, width=8,
+                title=title,
+                width=8,
                 left=[self.kit_metric(m, statistic=statistic, period=hour) for m in metrics],
             )
 
@@ -156,8 +161,11 @@ class PipelineMonitoring(Construct):
                 cw.Metric(
                     namespace="Glue",
                     metric_name="glue.driver.aggregate.elapsedTime",
-                    dimensions_map={"JobName": self.names.job(step), "JobRunId": "ALL",
-                                    "Type": "count"},
+                    dimensions_map={
+                        "JobName": self.names.job(step),
+                        "JobRunId": "ALL",
+                        "Type": "count",
+                    },
                     statistic="Average",
                     period=hour,
                     label=step,
@@ -166,7 +174,9 @@ class PipelineMonitoring(Construct):
             ],
         )
         dashboard = cw.Dashboard(
-            self, "Dashboard", dashboard_name=self.names.dashboard,
+            self,
+            "Dashboard",
+            dashboard_name=self.names.dashboard,
             default_interval=Duration.days(7),
         )
         dashboard.add_widgets(
@@ -176,8 +186,12 @@ class PipelineMonitoring(Construct):
         )
         dashboard.add_widgets(
             graph("Runs started", "RunsStarted", "StartFailures"),
-            graph("Files accepted / quarantined / duplicate", "ObjectsAccepted",
-                  "ObjectsQuarantined", "DuplicatesSkipped"),
+            graph(
+                "Files accepted / quarantined / duplicate",
+                "ObjectsAccepted",
+                "ObjectsQuarantined",
+                "DuplicatesSkipped",
+            ),
             job_durations,
         )
         dashboard.add_widgets(
@@ -187,7 +201,9 @@ class PipelineMonitoring(Construct):
         )
         dashboard.add_widgets(
             cw.AlarmStatusWidget(
-                title="Alarms", width=24, alarms=list(self.alarms.values()),
+                title="Alarms",
+                width=24,
+                alarms=list(self.alarms.values()),
             )
         )
         return dashboard

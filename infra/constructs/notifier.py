@@ -72,11 +72,13 @@ class Notifier(Construct):
         function.configure_async_invoke(
             on_failure=destinations.SqsDestination(self.failures), retry_attempts=2
         )
-        Validations.of(function).acknowledge(Acknowledgment(
-            id="Serverless-LambdaDLQ",
-            reason="Asynchronous failures go to an on-failure destination (SQS), which keeps "
-                   "the event and the error; a DLQ would keep less.",
-        ))
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="Serverless-LambdaDLQ",
+                reason="Asynchronous failures go to an on-failure destination (SQS), which keeps "
+                "the event and the error; a DLQ would keep less.",
+            )
+        )
         # Events EventBridge could not deliver to the function after its retries.
         self.rule_dlq = dead_letter_queue(
             self, "RuleDlq", queue_name=f"{names.base}-notifier-rule-dlq", key=key
@@ -84,7 +86,9 @@ class Notifier(Construct):
 
         def target() -> targets.LambdaFunction:
             return targets.LambdaFunction(
-                function, dead_letter_queue=self.rule_dlq, retry_attempts=185,
+                function,
+                dead_letter_queue=self.rule_dlq,
+                retry_attempts=185,
                 max_event_age=Duration.hours(24),
             )
 
@@ -133,8 +137,10 @@ class Notifier(Construct):
             iam.PolicyStatement(
                 sid="ReadOwnJobRuns",
                 actions=["glue:GetJobRun"],
-                resources=[stack.format_arn(service="glue", resource="job", resource_name=n)
-                           for n in job_names],
+                resources=[
+                    stack.format_arn(service="glue", resource="job", resource_name=n)
+                    for n in job_names
+                ],
             ),
             iam.PolicyStatement(
                 sid="ReadOwnWorkflowRuns",
@@ -144,8 +150,13 @@ class Notifier(Construct):
         ):
             role.add_to_principal_policy(statement)
         grants = PrefixGrants(role, names.prefix)
-        grants.objects("ReadOwnManifestsAndReports", "artifacts", ["s3:GetObject"],
-                       names.manifests_prefix, names.reports_prefix)
+        grants.objects(
+            "ReadOwnManifestsAndReports",
+            "artifacts",
+            ["s3:GetObject"],
+            names.manifests_prefix,
+            names.reports_prefix,
+        )
         grants.acknowledge()
         alerts_topic.grant_publish(role)
         grant_key_use(role, key)

@@ -35,11 +35,13 @@ class PrefixGrants:
 
     def objects(self, sid: str, zone: str, actions: list[str], *prefixes: str) -> None:
         bucket = self.names.bucket(zone)
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid=sid,
-            actions=actions,
-            resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}/{p}*" for p in prefixes],
-        ))
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                actions=actions,
+                resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}/{p}*" for p in prefixes],
+            )
+        )
         nag_bucket = self._nag_names.bucket(zone)
         self._acknowledged.update(
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{nag_bucket}/{p}*]"
@@ -47,26 +49,34 @@ class PrefixGrants:
         )
 
     def listing(self, sid: str, zone: str, *prefixes: str) -> None:
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid=sid,
-            actions=["s3:ListBucket"],
-            resources=[f"arn:{Aws.PARTITION}:s3:::{self.names.bucket(zone)}"],
-            conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
-        ))
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                actions=["s3:ListBucket"],
+                resources=[f"arn:{Aws.PARTITION}:s3:::{self.names.bucket(zone)}"],
+                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+            )
+        )
 
     def acknowledge(self) -> None:
-        Validations.of(self.role).acknowledge(*(
-            Acknowledgment(
-                id=finding,
-                reason="Object actions on this pipeline's own prefix only (prefix/*): the "
-                       "narrowest scope S3 offers for objects that do not exist yet.",
+        Validations.of(self.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=finding,
+                    reason="Object actions on this pipeline's own prefix only (prefix/*): the "
+                    "narrowest scope S3 offers for objects that do not exist yet.",
+                )
+                for finding in sorted(self._acknowledged)
             )
-            for finding in sorted(self._acknowledged)
-        ))
+        )
 
 
 def grant_key_use(role: iam.IRole, key: kms.IKey) -> None:
     """Data-key use of the kit's key, without the wildcard actions of `grant_encrypt_decrypt`."""
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="UseKitKey", actions=KMS_DATA_ACTIONS, resources=[key.key_arn],
-    ))
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="UseKitKey",
+            actions=KMS_DATA_ACTIONS,
+            resources=[key.key_arn],
+        )
+    )

@@ -11,17 +11,16 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from gluekit.environments import Environment
-from infra.constructs.hardened_queue import dead_letter_queue
-from infra.constructs.prefix_grants import deploy_names
-from infra.constructs.kit_key import KitKey
-from infra.constructs.secure_bucket import SecureBucket
-from infra.stacks.claims import (
+from gluekit.naming import (
     CLAIMS_PARTITION_KEY,
     CLAIMS_PENDING_INDEX,
     CLAIMS_PENDING_KEY,
     CLAIMS_TTL_ATTRIBUTE,
 )
-
+from infra.constructs.hardened_queue import dead_letter_queue
+from infra.constructs.kit_key import KitKey
+from infra.constructs.prefix_grants import deploy_names
+from infra.constructs.secure_bucket import SecureBucket
 
 
 class FoundationStack(Stack):
@@ -56,10 +55,15 @@ class FoundationStack(Stack):
             versioned=True,
             removal_policy=data_removal,
             lifecycle_rules=[
-                s3.LifecycleRule(id="expire-logs", expiration=Duration.days(365),
-                                 noncurrent_version_expiration=Duration.days(7)),
-                s3.LifecycleRule(id="abort-incomplete-uploads",
-                                 abort_incomplete_multipart_upload_after=Duration.days(7)),
+                s3.LifecycleRule(
+                    id="expire-logs",
+                    expiration=Duration.days(365),
+                    noncurrent_version_expiration=Duration.days(7),
+                ),
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                ),
             ],
         )
         Validations.of(self.access_logs).acknowledge(
@@ -71,8 +75,12 @@ class FoundationStack(Stack):
 
         def bucket(zone: str, construct_id: str, **options: object) -> s3.Bucket:
             return SecureBucket(
-                self, construct_id, bucket_name=names.bucket(zone), encryption_key=self.key,
-                access_logs=self.access_logs, **options,  # type: ignore[arg-type]
+                self,
+                construct_id,
+                bucket_name=names.bucket(zone),
+                encryption_key=self.key,
+                access_logs=self.access_logs,
+                **options,  # type: ignore[arg-type]
             ).bucket
 
         # Raw data is the system of record: retained whatever the environment says.
@@ -89,20 +97,28 @@ class FoundationStack(Stack):
             "quarantine", "Quarantine", removal_policy=data_removal, noncurrent_days=90
         )
         self.artifacts = bucket(
-            "artifacts", "Artifacts", removal_policy=data_removal, noncurrent_days=30,
+            "artifacts",
+            "Artifacts",
+            removal_policy=data_removal,
+            noncurrent_days=30,
             extra_rules=[
                 # Staged run output is only needed until publish (or a resume) is done.
-                s3.LifecycleRule(id="expire-staging", prefix="staging/",
-                                 expiration=Duration.days(14)),
+                s3.LifecycleRule(
+                    id="expire-staging", prefix="staging/", expiration=Duration.days(14)
+                ),
             ],
         )
         self.buckets = {
-            "raw": self.raw, "curated": self.curated,
-            "quarantine": self.quarantine, "artifacts": self.artifacts,
+            "raw": self.raw,
+            "curated": self.curated,
+            "quarantine": self.quarantine,
+            "artifacts": self.artifacts,
         }
 
         self.database = glue.Database(
-            self, "Database", database_name=names.database,
+            self,
+            "Database",
+            database_name=names.database,
             description=f"gluekit curated tables ({environment.name})",
             removal_policy=data_removal,
         )
@@ -135,12 +151,18 @@ class FoundationStack(Stack):
         )
 
         self.alerts_topic = sns.Topic(
-            self, "Alerts", topic_name=names.alerts_topic, display_name="gluekit alerts",
-            master_key=self.key, enforce_ssl=True,
+            self,
+            "Alerts",
+            topic_name=names.alerts_topic,
+            display_name="gluekit alerts",
+            master_key=self.key,
+            enforce_ssl=True,
         )
         if alert_emails:
             self.alerts_dlq = dead_letter_queue(
-                self, "AlertsDeliveryDlq", queue_name=f"{names.alerts_topic}-delivery-dlq",
+                self,
+                "AlertsDeliveryDlq",
+                queue_name=f"{names.alerts_topic}-delivery-dlq",
                 key=self.key,
             )
             for email in alert_emails:

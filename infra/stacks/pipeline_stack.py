@@ -37,34 +37,51 @@ class PipelineStack(Stack):
         foundation_names = deploy_names(environment.name_prefix)
 
         self.glue = GluePipeline(
-            self, "Glue", spec=spec, foundation_names=foundation_names, key=foundation.key,
-            database=foundation.database, log_retention_days=environment.log_retention_days,
+            self,
+            "Glue",
+            spec=spec,
+            foundation_names=foundation_names,
+            key=foundation.key,
+            database=foundation.database,
+            log_retention_days=environment.log_retention_days,
         )
         names = self.glue.names
         workflow_arn = self.format_arn(
             service="glue", resource="workflow", resource_name=names.workflow
         )
         self.bridge = Bridge(
-            self, "Bridge", spec=spec, environment=environment,
-            foundation_names=foundation_names, key=foundation.key, workflow_arn=workflow_arn,
+            self,
+            "Bridge",
+            spec=spec,
+            environment=environment,
+            foundation_names=foundation_names,
+            key=foundation.key,
+            workflow_arn=workflow_arn,
         )
         self.bridge.node.add_dependency(self.glue.workflow)
         self.notifier = Notifier(
-            self, "Notifier", spec=spec, environment=environment,
-            foundation_names=foundation_names, key=foundation.key,
+            self,
+            "Notifier",
+            spec=spec,
+            environment=environment,
+            foundation_names=foundation_names,
+            key=foundation.key,
             alerts_topic=foundation.alerts_topic,
             job_names=[names.job(step) for step in self.glue.jobs],
             crawler_name=names.crawler if self.glue.crawler is not None else None,
             workflow_arn=workflow_arn,
         )
         self.monitoring = PipelineMonitoring(
-            self, "Monitoring", spec=spec, names=names,
+            self,
+            "Monitoring",
+            spec=spec,
+            names=names,
             alerts_topic=foundation.alerts_topic,
             job_failure_rule=self.notifier.job_failure_rule,
-            bridge_queue=self.bridge.queue.queue, bridge_dlq=self.bridge.queue.dlq,
+            bridge_queue=self.bridge.queue.queue,
+            bridge_dlq=self.bridge.queue.dlq,
             functions={"bridge": self.bridge.function, "notifier": self.notifier.function},
         )
         CfnOutput(self, "WorkflowName", value=names.workflow)
-        CfnOutput(self, "RawPrefix",
-                  value=f"s3://{foundation_names.raw_bucket}/{spec.raw_prefix}")
+        CfnOutput(self, "RawPrefix", value=f"s3://{foundation_names.raw_bucket}/{spec.raw_prefix}")
         CfnOutput(self, "DashboardName", value=names.dashboard)

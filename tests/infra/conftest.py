@@ -30,8 +30,9 @@ class Synthesized:
     def template(self, stack: str) -> Template:
         """The synthesized template of `foundation` or a pipeline, parsed once."""
         if stack not in self._templates:
-            target = (self.stacks.foundation if stack == "foundation"
-                      else self.stacks.pipelines[stack])
+            target = (
+                self.stacks.foundation if stack == "foundation" else self.stacks.pipelines[stack]
+            )
             self._templates[stack] = Template.from_stack(target)
         return self._templates[stack]
 
@@ -50,7 +51,8 @@ def synthesize(env_name: str, outdir: str) -> Synthesized:
     context = {**feature_flags(), "aws:cdk:enable-path-metadata": True}
     app = cdk.App(context=context, outdir=outdir)
     stacks = build_kit(
-        app, environment=environment,
+        app,
+        environment=environment,
         specs=load_specs(REPO / "pipelines", environment.name_prefix),
     )
     app.synth()  # runs the cdk-nag plugins: raises on any unacknowledged finding

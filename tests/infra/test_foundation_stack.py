@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from infra.stacks.claims import (
+from gluekit.naming import (
     CLAIMS_PARTITION_KEY,
     CLAIMS_PENDING_INDEX,
     CLAIMS_PENDING_KEY,
@@ -33,8 +33,10 @@ def test_every_bucket_blocks_public_access_and_is_versioned(dev: Synthesized) ->
     for zone, bucket in found.items():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True,
-            "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
         }, zone
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}, zone
 
@@ -81,10 +83,13 @@ def test_raw_current_versions_never_expire_and_uploads_are_cleaned(dev: Synthesi
 
 
 def test_raw_bucket_sends_events_to_eventbridge(dev: Synthesized) -> None:
-    dev.foundation.has_resource_properties("AWS::S3::Bucket", {
-        "BucketName": Match.any_value(),
-        "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
-    })
+    dev.foundation.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": Match.any_value(),
+            "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
+        },
+    )
 
 
 def test_key_rotates_and_admits_the_delivery_services(dev: Synthesized) -> None:
@@ -103,15 +108,29 @@ def test_key_rotates_and_admits_the_delivery_services(dev: Synthesized) -> None:
 
 
 def test_alerts_topic_is_encrypted_and_tls_only(dev: Synthesized) -> None:
-    dev.foundation.has_resource_properties("AWS::SNS::Topic", {
-        "KmsMasterKeyId": Match.any_value(),
-    })
-    dev.foundation.has_resource_properties("AWS::SNS::TopicPolicy", {
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Effect": "Deny",
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        })])},
-    })
+    dev.foundation.has_resource_properties(
+        "AWS::SNS::Topic",
+        {
+            "KmsMasterKeyId": Match.any_value(),
+        },
+    )
+    dev.foundation.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
 
 
 def test_prod_alert_emails_subscribe_with_a_dead_letter_queue(prod: Synthesized) -> None:
@@ -126,25 +145,38 @@ def test_prod_alert_emails_subscribe_with_a_dead_letter_queue(prod: Synthesized)
 def test_claims_table_layout_matches_the_bridge(dev: Synthesized) -> None:
     from bridge import claims
 
-    dev.foundation.has_resource_properties("AWS::DynamoDB::Table", {
-        "KeySchema": [{"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "HASH"}],
-        "TimeToLiveSpecification": {"AttributeName": CLAIMS_TTL_ATTRIBUTE, "Enabled": True},
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
-        "GlobalSecondaryIndexes": [Match.object_like({
-            "IndexName": CLAIMS_PENDING_INDEX,
-            "KeySchema": [
-                {"AttributeName": CLAIMS_PENDING_KEY, "KeyType": "HASH"},
-                {"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "RANGE"},
+    dev.foundation.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "HASH"}],
+            "TimeToLiveSpecification": {"AttributeName": CLAIMS_TTL_ATTRIBUTE, "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
+            "GlobalSecondaryIndexes": [
+                Match.object_like(
+                    {
+                        "IndexName": CLAIMS_PENDING_INDEX,
+                        "KeySchema": [
+                            {"AttributeName": CLAIMS_PENDING_KEY, "KeyType": "HASH"},
+                            {"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "RANGE"},
+                        ],
+                    }
+                )
             ],
-        })],
-    })
-    assert (claims.PARTITION_KEY, claims.TTL_ATTRIBUTE, claims.PENDING_INDEX,
-            claims.PENDING_INDEX_PARTITION_KEY) == (CLAIMS_PARTITION_KEY, CLAIMS_TTL_ATTRIBUTE,
-                                    CLAIMS_PENDING_INDEX, CLAIMS_PENDING_KEY)
+        },
+    )
+    assert (
+        claims.PARTITION_KEY,
+        claims.TTL_ATTRIBUTE,
+        claims.PENDING_INDEX,
+        claims.PENDING_INDEX_PARTITION_KEY,
+    ) == (CLAIMS_PARTITION_KEY, CLAIMS_TTL_ATTRIBUTE, CLAIMS_PENDING_INDEX, CLAIMS_PENDING_KEY)
 
 
 def test_glue_database_is_named_from_the_prefix(dev: Synthesized) -> None:
-    dev.foundation.has_resource_properties("AWS::Glue::Database", {
-        "DatabaseInput": Match.object_like({"Name": "gluekit_dev"}),
-    })
+    dev.foundation.has_resource_properties(
+        "AWS::Glue::Database",
+        {
+            "DatabaseInput": Match.object_like({"Name": "gluekit_dev"}),
+        },
+    )

@@ -82,40 +82,60 @@ def test_workflow_starts_on_demand_and_chains_on_success(orders: Template) -> No
         assert trigger["StartOnCreation"] is True
         [condition] = trigger["Predicate"]["Conditions"]
         assert condition["State"] == "SUCCEEDED"
-        assert json.dumps(condition["JobName"]).count("Transform" if previous == "transform"
-                                                      else "Validate") == 1
+        assert (
+            json.dumps(condition["JobName"]).count(
+                "Transform" if previous == "transform" else "Validate"
+            )
+            == 1
+        )
         assert "Publish" in json.dumps(trigger["Actions"]) or following != "publish"
 
 
 def test_security_configuration_encrypts_s3_logs_and_bookmarks(orders: Template) -> None:
-    orders.has_resource_properties("AWS::Glue::SecurityConfiguration", {
-        "EncryptionConfiguration": {
-            "S3Encryptions": [Match.object_like({"S3EncryptionMode": "SSE-KMS"})],
-            "CloudWatchEncryption": Match.object_like({"CloudWatchEncryptionMode": "SSE-KMS"}),
-            "JobBookmarksEncryption": Match.object_like({"JobBookmarksEncryptionMode": "CSE-KMS"}),
+    orders.has_resource_properties(
+        "AWS::Glue::SecurityConfiguration",
+        {
+            "EncryptionConfiguration": {
+                "S3Encryptions": [Match.object_like({"S3EncryptionMode": "SSE-KMS"})],
+                "CloudWatchEncryption": Match.object_like({"CloudWatchEncryptionMode": "SSE-KMS"}),
+                "JobBookmarksEncryption": Match.object_like(
+                    {"JobBookmarksEncryptionMode": "CSE-KMS"}
+                ),
+            },
         },
-    })
+    )
 
 
 def test_curated_table_follows_the_contract(orders: Template) -> None:
-    orders.has_resource_properties("AWS::Glue::Table", {
-        "DatabaseName": Match.any_value(),
-        "TableInput": Match.object_like({
-            "Name": "orders",
-            "PartitionKeys": [{"Name": "dt", "Type": "string"}],
-            "StorageDescriptor": Match.object_like({
-                "Columns": [
-                    {"Name": "order_id", "Type": "string", "Comment": "Shop order number"},
-                    {"Name": "customer_id", "Type": "string"},
-                    {"Name": "status", "Type": "string"},
-                    {"Name": "amount", "Type": "decimal(12,2)"},
-                    {"Name": "currency", "Type": "string"},
-                    {"Name": "created_at", "Type": "timestamp"},
-                    {"Name": "updated_at", "Type": "timestamp"},
-                ],
-            }),
-        }),
-    })
+    orders.has_resource_properties(
+        "AWS::Glue::Table",
+        {
+            "DatabaseName": Match.any_value(),
+            "TableInput": Match.object_like(
+                {
+                    "Name": "orders",
+                    "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+                    "StorageDescriptor": Match.object_like(
+                        {
+                            "Columns": [
+                                {
+                                    "Name": "order_id",
+                                    "Type": "string",
+                                    "Comment": "Shop order number",
+                                },
+                                {"Name": "customer_id", "Type": "string"},
+                                {"Name": "status", "Type": "string"},
+                                {"Name": "amount", "Type": "decimal(12,2)"},
+                                {"Name": "currency", "Type": "string"},
+                                {"Name": "created_at", "Type": "timestamp"},
+                                {"Name": "updated_at", "Type": "timestamp"},
+                            ],
+                        }
+                    ),
+                }
+            ),
+        },
+    )
 
 
 def test_curated_table_lies_in_the_curated_bucket(orders: Template) -> None:
@@ -143,12 +163,18 @@ def test_job_role_has_no_wildcard_actions_and_never_deletes_raw(orders: Template
 
 def test_job_role_writes_only_its_own_prefixes(orders: Template) -> None:
     writes = [
-        s for s in statements_of(orders, "GlueJobRole")
+        s
+        for s in statements_of(orders, "GlueJobRole")
         if any(a in ("s3:PutObject", "s3:DeleteObject") for a in actions_of(s))
     ]
     resources = json.dumps([s["Resource"] for s in writes])
-    for own in ("staging/orders/*", "reports/orders/*", "runs/orders/*", "-curated-",
-                "-quarantine-"):
+    for own in (
+        "staging/orders/*",
+        "reports/orders/*",
+        "runs/orders/*",
+        "-curated-",
+        "-quarantine-",
+    ):
         assert own in resources
     assert "-raw-" not in resources
     assert "events" not in resources.replace("Fn::", "")  # not the other pipeline's prefixes
@@ -156,26 +182,34 @@ def test_job_role_writes_only_its_own_prefixes(orders: Template) -> None:
 
 # -------------------------------------------------------------------------------------- bridge
 def test_arrival_rule_matches_created_objects_under_the_prefix(orders: Template) -> None:
-    orders.has_resource_properties("AWS::Events::Rule", {
-        "Name": "gluekit-dev-orders-arrival",
-        "EventPattern": {
-            "source": ["aws.s3"],
-            "detail-type": ["Object Created"],
-            "detail": {
-                "bucket": {"name": [Match.any_value()]},
-                "object": {"key": [{"prefix": "orders/"}]},
+    orders.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Name": "gluekit-dev-orders-arrival",
+            "EventPattern": {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {
+                    "bucket": {"name": [Match.any_value()]},
+                    "object": {"key": [{"prefix": "orders/"}]},
+                },
             },
+            "Targets": [
+                Match.object_like(
+                    {
+                        "DeadLetterConfig": Match.object_like({"Arn": Match.any_value()}),
+                        "RetryPolicy": Match.object_like({"MaximumRetryAttempts": 185}),
+                    }
+                )
+            ],
         },
-        "Targets": [Match.object_like({
-            "DeadLetterConfig": Match.object_like({"Arn": Match.any_value()}),
-            "RetryPolicy": Match.object_like({"MaximumRetryAttempts": 185}),
-        })],
-    })
+    )
 
 
 def test_bridge_queue_settings(orders: Template) -> None:
     [function] = [
-        f["Properties"] for f in orders.find_resources("AWS::Lambda::Function").values()
+        f["Properties"]
+        for f in orders.find_resources("AWS::Lambda::Function").values()
         if f["Properties"]["FunctionName"] == "gluekit-dev-orders-bridge"
     ]
     queues = {
@@ -201,16 +235,20 @@ def test_every_queue_is_encrypted_and_tls_only(orders: Template) -> None:
 
 
 def test_event_source_mapping_reports_partial_failures(orders: Template) -> None:
-    orders.has_resource_properties("AWS::Lambda::EventSourceMapping", {
-        "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        "BatchSize": 20,
-        "MaximumBatchingWindowInSeconds": 30,
-    })
+    orders.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": 20,
+            "MaximumBatchingWindowInSeconds": 30,
+        },
+    )
 
 
 def test_bridge_may_start_only_its_own_workflow(orders: Template) -> None:
     starts = [
-        s for s in statements_of(orders, "BridgeFunctionRole")
+        s
+        for s in statements_of(orders, "BridgeFunctionRole")
         if "glue:StartWorkflowRun" in actions_of(s)
     ]
     [statement] = starts
@@ -219,31 +257,42 @@ def test_bridge_may_start_only_its_own_workflow(orders: Template) -> None:
 
 
 def test_scheduled_pipeline_flushes_on_its_cron(events: Template) -> None:
-    events.has_resource_properties("AWS::Events::Rule", {
-        "Name": "gluekit-dev-events-flush",
-        "ScheduleExpression": "cron(0 1 * * ? *)",
-        "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
-    })
-    events.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
-        "DestinationConfig": {"OnFailure": {"Destination": Match.any_value()}},
-    })
+    events.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Name": "gluekit-dev-events-flush",
+            "ScheduleExpression": "cron(0 1 * * ? *)",
+            "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
+        },
+    )
+    events.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "DestinationConfig": {"OnFailure": {"Destination": Match.any_value()}},
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------ notifier
 def test_failure_rule_watches_the_pipelines_jobs(orders: Template) -> None:
-    orders.has_resource_properties("AWS::Events::Rule", {
-        "Name": "gluekit-dev-orders-job-failed",
-        "EventPattern": {
-            "source": ["aws.glue"],
-            "detail-type": ["Glue Job State Change"],
-            "detail": {
-                "jobName": [f"gluekit-dev-orders-{s}"
-                            for s in ("transform", "validate", "publish", "compact")],
-                "state": ["FAILED", "TIMEOUT", "STOPPED"],
+    orders.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Name": "gluekit-dev-orders-job-failed",
+            "EventPattern": {
+                "source": ["aws.glue"],
+                "detail-type": ["Glue Job State Change"],
+                "detail": {
+                    "jobName": [
+                        f"gluekit-dev-orders-{s}"
+                        for s in ("transform", "validate", "publish", "compact")
+                    ],
+                    "state": ["FAILED", "TIMEOUT", "STOPPED"],
+                },
             },
+            "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
         },
-        "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
-    })
+    )
 
 
 def test_every_rule_target_has_a_dead_letter_queue(orders: Template, events: Template) -> None:
@@ -265,18 +314,38 @@ def alarms(template: Template) -> dict[str, dict[str, Any]]:
     ("suffix", "metric", "threshold", "comparison", "missing"),
     [
         ("job-failures", "MatchedEvents", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
-        ("bridge-dlq-depth", "ApproximateNumberOfMessagesVisible", 1,
-         "GreaterThanOrEqualToThreshold", "notBreaching"),
-        ("bridge-oldest-message", "ApproximateAgeOfOldestMessage", 900,
-         "GreaterThanOrEqualToThreshold", "notBreaching"),
+        (
+            "bridge-dlq-depth",
+            "ApproximateNumberOfMessagesVisible",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            "notBreaching",
+        ),
+        (
+            "bridge-oldest-message",
+            "ApproximateAgeOfOldestMessage",
+            900,
+            "GreaterThanOrEqualToThreshold",
+            "notBreaching",
+        ),
         ("bridge-errors", "Errors", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
         ("bridge-throttles", "Throttles", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
         ("notifier-errors", "Errors", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
         ("notifier-throttles", "Throttles", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
-        ("quarantined-files", "ObjectsQuarantined", 1, "GreaterThanOrEqualToThreshold",
-         "notBreaching"),
-        ("validation-failed", "ValidationFailed", 1, "GreaterThanOrEqualToThreshold",
-         "notBreaching"),
+        (
+            "quarantined-files",
+            "ObjectsQuarantined",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            "notBreaching",
+        ),
+        (
+            "validation-failed",
+            "ValidationFailed",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            "notBreaching",
+        ),
         ("stale", "PublishSucceeded", 1, "LessThanThreshold", "breaching"),
     ],
 )
@@ -301,14 +370,21 @@ def test_staleness_covers_the_expected_interval(orders: Template) -> None:
 
 
 def test_dashboard_exists_per_pipeline(orders: Template) -> None:
-    orders.has_resource_properties("AWS::CloudWatch::Dashboard", {
-        "DashboardName": "gluekit-dev-orders",
-    })
+    orders.has_resource_properties(
+        "AWS::CloudWatch::Dashboard",
+        {
+            "DashboardName": "gluekit-dev-orders",
+        },
+    )
 
 
 def test_resources_carry_the_pipeline_tags(orders: Template) -> None:
-    expected = {"gluekit:pipeline": "orders", "gluekit:env": "dev", "team": "commerce",
-                "cost-center": "4711"}
+    expected = {
+        "gluekit:pipeline": "orders",
+        "gluekit:env": "dev",
+        "team": "commerce",
+        "cost-center": "4711",
+    }
     for queue in orders.find_resources("AWS::SQS::Queue").values():
         rendered = {t["Key"]: t["Value"] for t in queue["Properties"]["Tags"]}
         assert expected.items() <= rendered.items()

@@ -32,7 +32,9 @@ def test_an_unacknowledged_finding_fails_synth(tmp_path_factory: pytest.TempPath
     s3.Bucket(stack, "Open")
 
     # WHEN it is synthesized THEN synthesis fails
-    with pytest.raises(RuntimeError, match="ValidationFailed: ERROR The S3 Bucket has server access logs disabled"):
+    with pytest.raises(
+        RuntimeError, match="ValidationFailed: ERROR The S3 Bucket has server access logs disabled"
+    ):
         app.synth()
 
 
@@ -46,7 +48,9 @@ def test_cfn_lint_reports_no_errors_or_warnings(
 
     result = subprocess.run(
         [sys.executable, "-m", "cfnlint", "--ignore-checks", "W3005", "--", *templates],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     # Exit status is a bit mask: 2 errors, 4 warnings, 8 informational (FIELD_NOTES).

@@ -46,7 +46,9 @@ def test_example_configs_fit_lambda_environment() -> None:
 
 
 def test_glue_config_carries_the_contract_with_source_names() -> None:
-    [orders] = [i.spec for i in load_specs(Path("pipelines"), "gluekit-dev") if i.spec.name == "orders"]
+    [orders] = [
+        i.spec for i in load_specs(Path("pipelines"), "gluekit-dev") if i.spec.name == "orders"
+    ]
 
     config = glue_job_config(orders, FoundationNames("gluekit-dev", "123456789012", "us-east-1"))
 

@@ -32,9 +32,7 @@ def _models_in(annotation: object) -> list[tuple[type[BaseModel], bool]]:
     """Models inside `annotation` (X, X | None, tuple[X, ...]) and whether it is a list."""
     is_list = typing.get_origin(annotation) in (tuple, list)
     candidates = (annotation, *typing.get_args(annotation))
-    return [
-        (c, is_list) for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)
-    ]
+    return [(c, is_list) for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
 
 
 def test_readme_documents_every_spec_field() -> None:

@@ -23,11 +23,15 @@ contract:
 
 @pytest.fixture
 def write_spec(tmp_path: Path) -> Callable[..., Path]:
-    def write(text: str | None = None, *, file: str = "orders.yaml", name: str = "orders",
-              prefix: str = "orders/") -> Path:
+    def write(
+        text: str | None = None,
+        *,
+        file: str = "orders.yaml",
+        name: str = "orders",
+        prefix: str = "orders/",
+    ) -> Path:
         path = tmp_path / file
-        path.write_text(text if text is not None else MINIMAL_SPEC.format(name=name,
-                                                                           prefix=prefix))
+        path.write_text(text if text is not None else MINIMAL_SPEC.format(name=name, prefix=prefix))
         return path
 
     return write

@@ -217,9 +217,9 @@ def test_every_file_is_checked_and_all_errors_reported(write_spec: Callable[...,
 
 
 def test_contract_too_large_for_the_bridge_environment(write_spec: Callable[..., Path]) -> None:
+    long_name = "a_rather_long_source_column_name_"
     columns = "".join(
-        f"    - {{name: c{i}, type: string, source: {'a_rather_long_source_column_name_' + str(i)}}}\n"
-        for i in range(120)
+        f"    - {{name: c{i}, type: string, source: {long_name}{i}}}\n" for i in range(120)
     )
     text = f"name: wide\nsource: {{format: csv}}\ncontract:\n  columns:\n{columns}"
 
