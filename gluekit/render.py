@@ -7,6 +7,7 @@ shapes below are the contract between the kit and `lambdas/` / `glue_scripts/`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
@@ -56,6 +57,18 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
         "table": names.table,
         "metrics_namespace": METRICS_NAMESPACE,
         "compaction_target_file_mb": spec.compaction.target_file_mb,
+    }
+
+
+def glue_job_arguments(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, str]:
+    """Default arguments of every job of the pipeline, as deployed and as run locally."""
+    config = json.dumps(glue_job_config(spec, foundation), separators=(",", ":"))
+    return {
+        GLUE_CONFIG_ARG: config,
+        "--enable-auto-scaling": "true" if spec.job.auto_scaling else "false",
+        "--job-bookmark-option": "job-bookmark-disable",  # the manifest says what to read
+        "--enable-glue-datacatalog": "true",
+        **{f"--{key}": value for key, value in spec.job.parameters.items()},
     }
 
 

@@ -1,12 +1,102 @@
-"""`gluekit local ...` sub-commands (wired in by gluekit.cli)."""
+"""`gluekit local run` and `gluekit local query` (wired in by gluekit.cli)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+DEFAULT_WORKDIR = Path(".local")
 
 
 def add_local_commands(sub: Any, with_specs: Callable[[argparse.ArgumentParser], Any]) -> None:
-    """Registered once the local runner lands; no commands yet."""
-    del sub, with_specs
+    local = sub.add_parser("local", help="run a pipeline end to end on this machine (moto + Spark)")
+    local_sub = local.add_subparsers(required=True, metavar="COMMAND")
+
+    run = with_specs(local_sub.add_parser("run", help="drop files and run the pipeline locally"))
+    run.add_argument("pipeline", help="pipeline name")
+    run.add_argument(
+        "--drop",
+        nargs="+",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="files to drop into the raw bucket under the pipeline's prefix",
+    )
+    run.add_argument("--spec", type=Path, help="a spec file (instead of --pipelines-dir)")
+    run.add_argument(
+        "--workdir",
+        type=Path,
+        default=DEFAULT_WORKDIR,
+        help="where emulated S3 data lives (default: %(default)s)",
+    )
+    run.add_argument("--report-json", type=Path, help="also write the report as JSON here")
+    run.add_argument(
+        "--redeliver",
+        action="store_true",
+        help="deliver every event twice, as SQS may (shows deduplication)",
+    )
+    run.set_defaults(func=cmd_run)
+
+    query = with_specs(local_sub.add_parser("query", help="SQL over the local curated table"))
+    query.add_argument("pipeline", help="pipeline name (also the table name, '-' → '_')")
+    query.add_argument("sql", help='e.g. "SELECT dt, count(*) FROM orders GROUP BY dt"')
+    query.add_argument("--spec", type=Path, help="a spec file (instead of --pipelines-dir)")
+    query.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    query.set_defaults(func=cmd_query)
+
+
+def _pipeline(args: argparse.Namespace) -> tuple[Any, str]:
+    from gluekit.cli import load_for
+    from gluekit.environments import load_environment
+    from gluekit.spec import SpecError, SpecErrors
+
+    prefix = load_environment(args.env, args.environments_file).name_prefix
+    specs = {item.spec.name: item.spec for item in load_for(args)}
+    if args.pipeline not in specs:
+        where = args.spec or args.pipelines_dir
+        raise SpecErrors(
+            [
+                SpecError(
+                    str(where),
+                    "",
+                    f"no pipeline named '{args.pipeline}'; "
+                    f"known: {', '.join(sorted(specs)) or 'none'}",
+                )
+            ]
+        )
+    return specs[args.pipeline], prefix
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gluekit.local.runner import run_pipeline
+
+    spec, prefix = _pipeline(args)
+    try:
+        report = run_pipeline(
+            spec, list(args.drop), prefix=prefix, workdir=args.workdir, redeliver=args.redeliver
+        )
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print()
+    print(report.as_text())
+    if args.report_json:
+        args.report_json.write_text(report.as_json() + "\n", encoding="utf-8")
+        print(f"Report JSON:    {args.report_json}")
+    return 1 if report.failed else 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from gluekit.local.query import format_table, query
+
+    spec, prefix = _pipeline(args)
+    try:
+        columns, rows = query(spec, args.sql, prefix=prefix, workdir=args.workdir)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(columns, rows))
+    return 0

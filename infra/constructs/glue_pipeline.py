@@ -17,7 +17,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
-from gluekit.render import GLUE_CONFIG_ARG, glue_job_config
+from gluekit.render import glue_job_arguments
 from gluekit.spec import PipelineSpec
 from gluekit.spec.models import DECIMAL_PATTERN
 from infra.constructs.kit_function import log_retention
@@ -103,15 +103,7 @@ class GluePipeline(Construct):
             self, "Library", path=str(GLUE_SCRIPTS_DIR), exclude=_LIBRARY_EXCLUDES
         )
         library = glue.Code.from_bucket(library_zip.bucket, library_zip.s3_object_key)
-        arguments = {
-            GLUE_CONFIG_ARG: json.dumps(
-                glue_job_config(spec, foundation_names), separators=(",", ":")
-            ),
-            "--enable-auto-scaling": "true" if job_spec.auto_scaling else "false",
-            "--job-bookmark-option": "job-bookmark-disable",  # the manifest says what to read
-            "--enable-glue-datacatalog": "true",
-            **{f"--{key_}": value for key_, value in job_spec.parameters.items()},
-        }
+        arguments = glue_job_arguments(spec, foundation_names)
         job_class = (
             glue.PySparkFlexEtlJob if job_spec.execution_class == "flex" else glue.PySparkEtlJob
         )

@@ -1,0 +1,131 @@
+"""The events AWS would send, in AWS's own shape (not moto's), for the local runner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def object_created(
+    *, bucket: str, key: str, size: int, etag: str, version_id: str | None, sequence: int
+) -> dict[str, Any]:
+    """S3 → EventBridge "Object Created"; the key is form-encoded as S3 sends it."""
+    detail_object: dict[str, Any] = {
+        "key": quote_plus(key, safe="/"),
+        "size": size,
+        "etag": etag.strip('"'),
+        "sequencer": f"{sequence:018X}",
+    }
+    if version_id:
+        detail_object["version-id"] = version_id
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": ACCOUNT,
+        "time": _now(),
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": detail_object,
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": ACCOUNT,
+            "source-ip-address": "127.0.0.1",
+            "reason": "PutObject",
+        },
+    }
+
+
+def sqs_records(events: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """An SQS event-source batch whose message bodies are `events` (a new message id each)."""
+    records = []
+    for event in events:
+        body = json.dumps(event)
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": uuid.uuid4().hex,
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(int(datetime.now(UTC).timestamp() * 1000)),
+                    "SenderId": "AIDAEVENTBRIDGE",
+                    "ApproximateFirstReceiveTimestamp": str(
+                        int(datetime.now(UTC).timestamp() * 1000)
+                    ),
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+        )
+    return {"Records": records}
+
+
+def scheduled_flush(rule_arn: str, pipeline: str) -> dict[str, Any]:
+    """What the flush rule sends the bridge at the pipeline's cron."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": _now(),
+        "region": REGION,
+        "resources": [rule_arn],
+        "detail": {"action": "flush", "pipeline": pipeline},
+    }
+
+
+def job_state_change(*, job_name: str, job_run_id: str, state: str, message: str) -> dict[str, Any]:
+    """Glue's "Glue Job State Change" event for a finished job run."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Glue Job State Change",
+        "source": "aws.glue",
+        "account": ACCOUNT,
+        "time": _now(),
+        "region": REGION,
+        "resources": [],
+        "detail": {
+            "jobName": job_name,
+            "severity": "ERROR" if state != "SUCCEEDED" else "INFO",
+            "state": state,
+            "jobRunId": job_run_id,
+            "message": message,
+        },
+    }
+
+
+class LambdaContext:
+    """The parts of Lambda's context object the handlers use."""
+
+    def __init__(self, function_name: str, timeout_seconds: int = 120) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = datetime.now(UTC).timestamp() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - datetime.now(UTC).timestamp()) * 1000))

@@ -1,0 +1,215 @@
+"""An emulated AWS (moto) holding one pipeline's resources, named as the CDK app names them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from gluekit.local.aws_events import ACCOUNT, REGION
+from gluekit.naming import (
+    CLAIMS_PARTITION_KEY,
+    CLAIMS_PENDING_INDEX,
+    CLAIMS_PENDING_KEY,
+    CLAIMS_TTL_ATTRIBUTE,
+    STEPS,
+    FoundationNames,
+    PipelineNames,
+)
+from gluekit.render import (
+    BRIDGE_EVENT_SOURCE,
+    QUARANTINE_DETAIL_TYPE,
+    glue_job_arguments,
+)
+from gluekit.spec import PipelineSpec
+
+REPO = Path(__file__).resolve().parents[2]
+GLUE_SCRIPTS = REPO / "glue_scripts"
+JOB_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gluekit-local-glue"
+
+
+@dataclass(frozen=True)
+class Emulated:
+    """Handles on what the runner reads back: the captured alerts and announcements."""
+
+    foundation: FoundationNames
+    names: PipelineNames
+    alerts_topic_arn: str
+    alerts_capture_url: str
+    announcements_capture_url: str
+    bridge_queue_arn: str
+    flush_rule_arn: str
+
+
+def provision(spec: PipelineSpec, prefix: str) -> Emulated:
+    """Create the foundation's and the pipeline's resources inside the running moto."""
+    foundation = FoundationNames(prefix, ACCOUNT, REGION)
+    names = PipelineNames(prefix, spec.name)
+    s3 = boto3.client("s3", region_name=REGION)
+    for zone in ("raw", "curated", "quarantine", "artifacts"):
+        s3.create_bucket(Bucket=foundation.bucket(zone))
+    s3.put_bucket_versioning(
+        Bucket=foundation.raw_bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    _claims_table(foundation.claims_table)
+    _catalog(spec, foundation, names)
+    _glue_workflow(spec, foundation, names)
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    bridge_queue = sqs.create_queue(QueueName=names.bridge_queue)["QueueUrl"]
+    bridge_queue_arn = sqs.get_queue_attributes(QueueUrl=bridge_queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+
+    # The alerts topic with a queue subscribed, so the runner can show what was sent.
+    sns = boto3.client("sns", region_name=REGION)
+    topic_arn = sns.create_topic(Name=foundation.alerts_topic)["TopicArn"]
+    alerts_url, alerts_arn = _capture_queue(sqs, f"{names.base}-alerts-capture")
+    # Not raw delivery: the SNS envelope carries the subject the notifier chose.
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=alerts_arn)
+
+    # The bridge's quarantine announcements, routed as the notifier's rule would route them.
+    events = boto3.client("events", region_name=REGION)
+    announcements_url, announcements_arn = _capture_queue(sqs, f"{names.base}-announcements")
+    events.put_rule(
+        Name=f"{names.base}-quarantined",
+        EventPattern=json.dumps(
+            {
+                "source": [BRIDGE_EVENT_SOURCE],
+                "detail-type": [QUARANTINE_DETAIL_TYPE],
+            }
+        ),
+    )
+    events.put_targets(
+        Rule=f"{names.base}-quarantined", Targets=[{"Id": "capture", "Arn": announcements_arn}]
+    )
+    return Emulated(
+        foundation=foundation,
+        names=names,
+        alerts_topic_arn=topic_arn,
+        alerts_capture_url=alerts_url,
+        announcements_capture_url=announcements_url,
+        bridge_queue_arn=bridge_queue_arn,
+        flush_rule_arn=f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{names.flush_rule}",
+    )
+
+
+def _capture_queue(sqs: Any, name: str) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
+
+
+def drain(queue_url: str) -> list[str]:
+    """Every message body waiting in a capture queue."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    bodies: list[str] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return bodies
+        for message in batch:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _claims_table(name: str) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": CLAIMS_PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": CLAIMS_PENDING_KEY, "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": CLAIMS_PENDING_INDEX,
+                "KeySchema": [
+                    {"AttributeName": CLAIMS_PENDING_KEY, "KeyType": "HASH"},
+                    {"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": CLAIMS_TTL_ATTRIBUTE},
+    )
+
+
+def _catalog(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames) -> None:
+    glue = boto3.client("glue", region_name=REGION)
+    glue.create_database(DatabaseInput={"Name": foundation.database})
+    glue.create_table(
+        DatabaseName=foundation.database,
+        TableInput={
+            "Name": names.table,
+            "TableType": "EXTERNAL_TABLE",
+            "PartitionKeys": [
+                {"Name": p.name, "Type": "string"} for p in spec.contract.partition_by
+            ],
+            "StorageDescriptor": {
+                "Columns": [{"Name": c.name, "Type": c.type} for c in spec.contract.columns],
+                "Location": f"s3://{foundation.curated_bucket}/{names.curated_prefix}",
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                },
+            },
+        },
+    )
+
+
+def _glue_workflow(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames) -> None:
+    glue = boto3.client("glue", region_name=REGION)
+    arguments = glue_job_arguments(spec, foundation)
+    for step in (*STEPS, "compact"):
+        glue.create_job(
+            Name=names.job(step),
+            Role=JOB_ROLE,
+            Command={
+                "Name": "glueetl",
+                "PythonVersion": "3",
+                "ScriptLocation": str(GLUE_SCRIPTS / step / "job.py"),
+            },
+            DefaultArguments=arguments,
+            GlueVersion=spec.job.glue_version,
+            MaxRetries=spec.job.retries,
+            Timeout=spec.job.timeout_minutes,
+            ExecutionProperty={"MaxConcurrentRuns": spec.job.max_concurrent_runs},
+        )
+    glue.create_workflow(Name=names.workflow, MaxConcurrentRuns=spec.job.max_concurrent_runs)
+    glue.create_trigger(
+        Name=names.start_trigger,
+        WorkflowName=names.workflow,
+        Type="ON_DEMAND",
+        Actions=[{"JobName": names.job("transform")}],
+    )
+    for previous, following in zip(STEPS, STEPS[1:], strict=False):
+        glue.create_trigger(
+            Name=names.after_trigger(previous),
+            WorkflowName=names.workflow,
+            Type="CONDITIONAL",
+            StartOnCreation=True,
+            # moto needs `Logical` even for one condition (FIELD_NOTES).
+            Predicate={
+                "Logical": "ANY",
+                "Conditions": [
+                    {
+                        "LogicalOperator": "EQUALS",
+                        "JobName": names.job(previous),
+                        "State": "SUCCEEDED",
+                    }
+                ],
+            },
+            Actions=[{"JobName": names.job(following)}],
+        )

@@ -1,0 +1,335 @@
+"""`gluekit local run`: one pipeline end to end in one process, on moto and local Spark.
+
+The dropped files go into the emulated raw bucket; for each, the "Object Created" event AWS would
+emit goes, wrapped in SQS records, into the real bridge handler (failed records are redelivered
+as SQS would, up to the queue's maxReceiveCount). Every workflow run the bridge starts is played
+by the local scheduler on the real Glue scripts; the real notifier gets each quarantine
+announcement and each failed step's Glue event, and its SNS messages are shown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gluekit.local.aws_events import (
+    LambdaContext,
+    job_state_change,
+    object_created,
+    scheduled_flush,
+    sqs_records,
+)
+from gluekit.local.report import (
+    FileOutcome,
+    LocalReport,
+    Notification,
+    RunOutcome,
+    StepOutcome,
+)
+from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
+from gluekit.render import (
+    BRIDGE_CONFIG_ENV,
+    NOTIFIER_CONFIG_ENV,
+    bridge_config,
+    notifier_config,
+)
+from gluekit.spec import PipelineSpec
+
+Progress = Callable[[str], None]
+MAX_RECEIVE_COUNT = 5  # as the deployed bridge queue's redrive policy
+
+# Moto is in-process AWS: never let a local run reach a real account.
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    # The report says what the functions did; their JSON logs would drown it.
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+
+
+def run_pipeline(
+    spec: PipelineSpec,
+    drops: list[Path],
+    *,
+    prefix: str,
+    workdir: Path,
+    redeliver: bool = False,
+    progress: Progress = print,
+) -> LocalReport:
+    """Run `spec` on `drops`; the curated output stays in `workdir` for `gluekit local query`."""
+    missing = [str(p) for p in drops if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such file to drop: {', '.join(missing)}")
+    os.environ.update(FAKE_AWS_ENVIRONMENT)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    from moto import mock_aws
+
+    for noisy in ("gluekit_glue", "py4j"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    started = time.perf_counter()
+    with mock_aws():
+        report = _LocalRun(spec, prefix, workdir, progress).run(drops, redeliver)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _LocalRun:
+    def __init__(self, spec: PipelineSpec, prefix: str, workdir: Path, progress: Progress):
+        from gluekit.local.emulator import provision
+
+        self.spec = spec
+        self.workdir = workdir
+        self.local_root = workdir / "s3"
+        self.progress = progress
+        self.emulated = provision(spec, prefix)
+        self.names: PipelineNames = self.emulated.names
+        self.foundation: FoundationNames = self.emulated.foundation
+        self.report = LocalReport(
+            pipeline=spec.name,
+            curated_location=str(
+                self.local_root / self.foundation.curated_bucket / self.names.curated_prefix
+            ),
+            quarantine_location=(
+                f"s3://{self.foundation.quarantine_bucket}/{self.names.quarantine_prefix} "
+                f"(emulated) and {self.local_root / self.foundation.quarantine_bucket}"
+            ),
+        )
+        self._configure_functions()
+
+    # ------------------------------------------------------------------------------ the run
+    def run(self, drops: list[Path], redeliver: bool) -> LocalReport:
+        events = [self._drop(path, sequence) for sequence, path in enumerate(drops, start=1)]
+        self._deliver(events)
+        if redeliver:
+            self.progress("↻ delivering every event again (SQS delivers at least once)")
+            self._deliver(events)
+        if self.spec.trigger.schedule is not None:
+            self.progress(f"⏰ flush at the schedule ({self.spec.trigger.schedule.cron})")
+            self._invoke_bridge(scheduled_flush(self.emulated.flush_rule_arn, self.spec.name))
+        self._announce_quarantines()
+        self._play_runs()
+        self._collect_file_outcomes(drops)
+        self._collect_notifications()
+        return self.report
+
+    def _drop(self, path: Path, sequence: int) -> dict[str, Any]:
+        import boto3
+
+        key = f"{self.spec.raw_prefix}{path.name}"
+        body = path.read_bytes()
+        response = boto3.client("s3").put_object(
+            Bucket=self.foundation.raw_bucket, Key=key, Body=body
+        )
+        # Spark reads the local mirror of the emulated bucket.
+        mirror = self.local_root / self.foundation.raw_bucket / key
+        mirror.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, mirror)
+        self.progress(f"⇣ dropped s3://{self.foundation.raw_bucket}/{key} ({len(body):,} bytes)")
+        return object_created(
+            bucket=self.foundation.raw_bucket,
+            key=key,
+            size=len(body),
+            etag=response["ETag"],
+            version_id=response.get("VersionId"),
+            sequence=sequence,
+        )
+
+    def _deliver(self, events: list[dict[str, Any]]) -> None:
+        """SQS-sized batches into the bridge; failed records come back, as SQS redelivers."""
+        batch_size = self.spec.trigger.on_arrival.max_files if self.spec.trigger.on_arrival else 100
+        waiting = [(event, 1) for event in events]
+        while waiting:
+            batch, waiting = waiting[:batch_size], waiting[batch_size:]
+            payload = sqs_records([event for event, _ in batch], self.emulated.bridge_queue_arn)
+            response = self._invoke_bridge(payload)
+            failed_ids = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            for record, (event, receives) in zip(payload["Records"], batch, strict=True):
+                if record["messageId"] not in failed_ids:
+                    continue
+                if receives < MAX_RECEIVE_COUNT:
+                    waiting.append((event, receives + 1))
+                else:
+                    key = event.get("detail", {}).get("object", {}).get("key", "?")
+                    self.report.files.append(
+                        FileOutcome(
+                            key, "dead-lettered", f"failed {receives} deliveries; in the bridge DLQ"
+                        )
+                    )
+            self.progress(
+                f"⚙ bridge: {len(batch)} record(s), {len(failed_ids)} failed and redelivered"
+                if failed_ids
+                else f"⚙ bridge: {len(batch)} record(s) processed"
+            )
+
+    # ---------------------------------------------------------------------------- functions
+    def _configure_functions(self) -> None:
+        bridge = bridge_config(self.spec, self.foundation)
+        notifier = notifier_config(self.spec, self.foundation, self.emulated.alerts_topic_arn)
+        os.environ[BRIDGE_CONFIG_ENV] = json.dumps(bridge)
+        os.environ[NOTIFIER_CONFIG_ENV] = json.dumps(notifier)
+        os.environ["POWERTOOLS_METRICS_NAMESPACE"] = METRICS_NAMESPACE
+        from bridge import handler as bridge_handler
+        from notifier import handler as notifier_handler
+        from shared.aws import reset_clients
+
+        # Configuration is parsed once per execution environment: start a fresh one.
+        bridge_handler.runtime.cache_clear()
+        notifier_handler.settings.cache_clear()
+        reset_clients()
+        self._bridge = bridge_handler.lambda_handler
+        self._notifier = notifier_handler.lambda_handler
+
+    def _invoke_bridge(self, event: dict[str, Any]) -> dict[str, Any]:
+        result = self._bridge(event, LambdaContext(self.names.bridge_function))
+        return dict(result or {})
+
+    def _notify(self, event: dict[str, Any]) -> None:
+        self._notifier(event, LambdaContext(self.names.notifier_function, timeout_seconds=30))
+
+    def _announce_quarantines(self) -> None:
+        from gluekit.local.emulator import drain
+
+        for body in drain(self.emulated.announcements_capture_url):
+            self._notify(json.loads(body))
+
+    # ------------------------------------------------------------------------- Glue runs
+    def _play_runs(self) -> None:
+        import boto3
+
+        from gluekit.local.scheduler import LocalScheduler, StepResult
+        from gluekit.local.spark import local_spark
+
+        glue = boto3.client("glue")
+        runs = glue.get_workflow_runs(Name=self.names.workflow, MaxResults=100)["Runs"]
+        if not runs:
+            self.progress("no workflow run started")
+            return
+        self.progress("✦ starting local Spark")
+        local_spark(self.workdir)
+
+        def on_step(job_name: str, result: StepResult | None) -> None:
+            step = job_name.removeprefix(f"{self.names.base}-")
+            if result is None:
+                self.progress(f"  ▶ {step} …")
+            else:
+                mark = "✔" if result.state == "SUCCEEDED" else "✘"
+                self.progress(f"  {mark} {step} {result.state} in {result.seconds:.1f} s")
+
+        scheduler = LocalScheduler(self.names.workflow, self.local_root, on_step)
+        for run in sorted(runs, key=lambda r: r["StartedOn"]):
+            properties = run.get("WorkflowRunProperties", {})
+            run_id = run["WorkflowRunId"]
+            self.progress(f"▷ workflow run {run_id} (batch {properties.get('batch_id')})")
+            results = scheduler.run(run_id)
+            outcome = RunOutcome(
+                run_id=run_id,
+                batch_id=properties.get("batch_id", ""),
+                files=[
+                    f["key"]
+                    for f in self._read_json(properties.get("manifest"), {}).get("files", [])
+                ],
+            )
+            for result in results:
+                step = result.job_name.removeprefix(f"{self.names.base}-")
+                summary = self._artifact(f"runs/{self.spec.name}/{run_id}/{step}.json") or {}
+                outcome.steps.append(
+                    StepOutcome(
+                        step=step,
+                        state=result.state,
+                        seconds=round(result.seconds, 2),
+                        rows_in=summary.get("rows_in"),
+                        rows_out=summary.get("rows_out"),
+                        rows_rejected=summary.get("rows_rejected"),
+                        error=result.error,
+                    )
+                )
+                if step == "publish" and result.state == "SUCCEEDED":
+                    outcome.partitions = [str(p) for p in summary.get("partitions", [])]
+                if result.state != "SUCCEEDED":
+                    self._notify(
+                        job_state_change(
+                            job_name=result.job_name,
+                            job_run_id=result.job_run_id,
+                            state=result.state,
+                            message=result.error,
+                        )
+                    )
+            outcome.validation = self._artifact(f"{self.names.reports_prefix}{run_id}.json")
+            self.report.runs.append(outcome)
+
+    # ------------------------------------------------------------------------------ results
+    def _collect_file_outcomes(self, drops: list[Path]) -> None:
+        import boto3
+
+        s3 = boto3.client("s3")
+        quarantined: dict[str, str] = {}
+        listing = s3.list_objects_v2(
+            Bucket=self.foundation.quarantine_bucket,
+            Prefix=f"{self.names.quarantine_prefix}files/",
+        )
+        for item in listing.get("Contents", []):
+            if item["Key"].endswith(".reason.json"):
+                reason = json.loads(
+                    s3.get_object(Bucket=self.foundation.quarantine_bucket, Key=item["Key"])[
+                        "Body"
+                    ].read()
+                )
+                source = str(reason.get("source_uri", ""))
+                quarantined[source.split("/", 3)[-1]] = str(reason.get("reason", ""))
+        accepted = {key for run in self.report.runs for key in run.files}
+        already = {f.key for f in self.report.files}
+        for path in drops:
+            key = f"{self.spec.raw_prefix}{path.name}"
+            if key in already:
+                continue
+            if key in quarantined:
+                self.report.files.append(FileOutcome(key, "quarantined", quarantined[key]))
+            elif key in accepted:
+                self.report.files.append(FileOutcome(key, "accepted"))
+            else:
+                self.report.files.append(
+                    FileOutcome(key, "not started", "accepted but in no workflow run")
+                )
+
+    def _collect_notifications(self) -> None:
+        from gluekit.local.emulator import drain
+
+        for body in drain(self.emulated.alerts_capture_url):
+            envelope = json.loads(body)
+            message = envelope.get("Message", "")
+            # SQS subscribers get the machine-readable document; people get its "text".
+            try:
+                text = str(json.loads(message).get("text", message))
+            except (ValueError, AttributeError):
+                text = message
+            self.report.notifications.append(
+                Notification(subject=envelope.get("Subject") or "", text=text)
+            )
+
+    def _artifact(self, key: str) -> dict[str, Any] | None:
+        return self._read_json(f"s3://{self.foundation.artifacts_bucket}/{key}", None)
+
+    @staticmethod
+    def _read_json(uri: str | None, default: Any) -> Any:
+        import boto3
+
+        if not uri or not uri.startswith("s3://"):
+            return default
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        try:
+            body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception:  # absent: the step did not get that far
+            return default
+        return json.loads(body)
