@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from gluekit.spec import PipelineSpec
 
 REPO = Path(__file__).resolve().parents[2]
 GLUE_SCRIPTS = REPO / "glue_scripts"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 JOB_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gluekit-local-glue"
 
 
@@ -161,9 +163,7 @@ def _catalog(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNam
                 "Location": f"s3://{foundation.curated_bucket}/{names.curated_prefix}",
                 "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
                 "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                "SerdeInfo": {
-                    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-                },
+                "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
             },
         },
     )
@@ -194,7 +194,7 @@ def _glue_workflow(spec: PipelineSpec, foundation: FoundationNames, names: Pipel
         Type="ON_DEMAND",
         Actions=[{"JobName": names.job("transform")}],
     )
-    for previous, following in zip(STEPS, STEPS[1:], strict=False):
+    for previous, following in pairwise(STEPS):
         glue.create_trigger(
             Name=names.after_trigger(previous),
             WorkflowName=names.workflow,

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 LOG_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 
 
