@@ -1,0 +1,180 @@
+"""The local runner end to end on the sample data: moto, the real handlers, local Spark."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from gluekit.cli import main
+from gluekit.local.query import query
+from gluekit.local.report import LocalReport
+from gluekit.local.runner import run_pipeline
+from gluekit.spec import DEFAULT_PIPELINES_DIR, PipelineSpec, load_specs
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+PREFIX = "gluekit-dev"
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict[str, PipelineSpec]:
+    return {i.spec.name: i.spec for i in load_specs(DEFAULT_PIPELINES_DIR, PREFIX)}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("local-run")
+
+
+@pytest.fixture(scope="module")
+def orders_day(specs: dict[str, PipelineSpec], workdir: Path) -> LocalReport:
+    """Two good exports and one with a wrong header, every event delivered twice."""
+    drops = [
+        SAMPLES / "orders" / "orders-2026-11-20.csv",
+        SAMPLES / "orders" / "orders-2026-11-21.csv",
+        SAMPLES / "orders" / "bad" / "orders-wrong-header.csv",
+    ]
+    return run_pipeline(
+        specs["orders"],
+        drops,
+        prefix=PREFIX,
+        workdir=workdir,
+        redeliver=True,
+        progress=lambda _: None,
+    )
+
+
+def curated_orders(specs: dict[str, PipelineSpec], workdir: Path) -> list[tuple[object, ...]]:
+    _, rows = query(
+        specs["orders"],
+        "SELECT order_id, status, CAST(amount AS VARCHAR), CAST(dt AS VARCHAR) "
+        "FROM orders ORDER BY order_id",
+        prefix=PREFIX,
+        workdir=workdir,
+    )
+    return rows
+
+
+def test_duplicated_delivery_gives_one_run(orders_day: LocalReport) -> None:
+    assert len(orders_day.runs) == 1
+    [run] = orders_day.runs
+    assert sorted(run.files) == ["orders/orders-2026-11-20.csv", "orders/orders-2026-11-21.csv"]
+    assert [(s.step, s.state) for s in run.steps] == [
+        ("transform", "SUCCEEDED"),
+        ("validate", "SUCCEEDED"),
+        ("publish", "SUCCEEDED"),
+    ]
+    assert not orders_day.failed
+
+
+def test_curated_rows_are_deduplicated_and_partitioned(
+    orders_day: LocalReport, specs: dict[str, PipelineSpec], workdir: Path
+) -> None:
+    rows = curated_orders(specs, workdir)
+
+    assert len(rows) == 12  # 14 rows in, O-1001 and O-1008 updated the next day
+    by_id = {row[0]: row for row in rows}
+    assert by_id["O-1001"][1:] == ("paid", "19.99", "2026-11-20")  # latest by updated_at
+    assert by_id["O-1008"][1] == "shipped"
+    assert by_id["O-1012"][3] == "2026-11-21"
+    assert orders_day.runs[0].partitions == ["dt=2026-11-20", "dt=2026-11-21"]
+
+
+def test_bad_header_is_quarantined_with_reason_and_alert(orders_day: LocalReport) -> None:
+    [bad] = [f for f in orders_day.files if f.outcome == "quarantined"]
+    assert bad.key == "orders/orders-wrong-header.csv"
+    assert "header" in bad.reason
+
+    [alert] = [n for n in orders_day.notifications if "quarantined" in n.subject]
+    assert "orders-wrong-header.csv" in alert.subject
+    assert "The raw file stays where it is, unchanged." in alert.text
+
+
+def test_validation_breach_fails_run_alerts_and_keeps_curated(
+    orders_day: LocalReport, specs: dict[str, PipelineSpec], workdir: Path
+) -> None:
+    before = curated_orders(specs, workdir)
+
+    report = run_pipeline(
+        specs["orders"],
+        [SAMPLES / "orders" / "bad" / "orders-breach.csv"],
+        prefix=PREFIX,
+        workdir=workdir,
+        progress=lambda _: None,
+    )
+
+    assert report.failed
+    [run] = report.runs
+    assert [(s.step, s.state) for s in run.steps] == [
+        ("transform", "SUCCEEDED"),
+        ("validate", "FAILED"),
+    ]
+    assert run.validation is not None and run.validation["status"] == "failed"
+    failed_rules = {r["rule"] for r in run.validation["rules"] if r["status"] == "failed"}
+    assert failed_rules == {"accepted_values", "range"}
+    [alert] = report.notifications
+    assert "validate FAILED" in alert.subject
+    assert "accepted_values" in alert.text and "range" in alert.text
+    assert "resume-workflow-run" in alert.text or "start-workflow-run" in alert.text
+    assert curated_orders(specs, workdir) == before
+
+
+def test_scheduled_pipeline_starts_one_run_at_the_flush(
+    specs: dict[str, PipelineSpec], workdir: Path
+) -> None:
+    report = run_pipeline(
+        specs["events"],
+        [SAMPLES / "events" / "app-events-2026-11-21.jsonl.gz"],
+        prefix=PREFIX,
+        workdir=workdir,
+        progress=lambda _: None,
+    )
+
+    [run] = report.runs
+    assert run.steps[-1].step == "publish" and run.steps[-1].state == "SUCCEEDED"
+    transform = run.steps[0]
+    assert (transform.rows_in, transform.rows_out) == (25, 24)  # one repeated event dropped
+    _, rows = query(specs["events"], "SELECT count(*) FROM events", prefix=PREFIX, workdir=workdir)
+    assert rows == [(24,)]
+
+
+def test_cli_exits_non_zero_on_a_failed_step_and_writes_json(
+    orders_day: LocalReport,
+    workdir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report_path = tmp_path / "report.json"
+
+    status = main(
+        [
+            "local",
+            "run",
+            "orders",
+            "--workdir",
+            str(workdir),
+            "--drop",
+            str(SAMPLES / "orders" / "bad" / "orders-breach.csv"),
+            "--report-json",
+            str(report_path),
+        ]
+    )
+
+    assert status == 1
+    saved = json.loads(report_path.read_text())
+    assert saved["failed"] is True and saved["pipeline"] == "orders"
+    assert re.search(r"validate\s+FAILED", capsys.readouterr().out)
+
+
+def test_cli_rejects_a_missing_drop_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["local", "run", "orders", "--workdir", str(tmp_path), "--drop", str(tmp_path / "nope.csv")]
+    )
+
+    assert status == 2
+    assert "no such file to drop" in capsys.readouterr().err
