@@ -1,0 +1,81 @@
+"""The notifier's configuration: the JSON that `gluekit.render.notifier_config` renders at synth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+CONFIG_ENV = "GLUEKIT_NOTIFIER_CONFIG"
+
+
+class ConfigError(ValueError):
+    """The configuration is missing or malformed: a deployment fault, never an event's."""
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    pipeline: str
+    topic_arn: str
+    region: str
+    workflow_name: str
+    job_names: Mapping[str, str]  # step → Glue job name
+    crawler_name: str
+    buckets: Mapping[str, str]  # zone (raw, curated, quarantine, artifacts) → bucket name
+    reports_prefix: str
+    manifests_prefix: str
+
+    def step_of(self, job_name: str) -> str | None:
+        """The pipeline step a Glue job runs, or None for a job of another pipeline."""
+        for step, name in self.job_names.items():
+            if name == job_name:
+                return step
+        return None
+
+    @property
+    def artifacts_bucket(self) -> str:
+        return self.buckets["artifacts"]
+
+
+def parse_config(raw: str | None) -> NotifierConfig:
+    """Parse the rendered JSON; raise ConfigError naming what is wrong."""
+    if not raw:
+        raise ConfigError(f"environment variable {CONFIG_ENV} is not set")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{CONFIG_ENV} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{CONFIG_ENV} must be a JSON object")
+    buckets = _str_map(data, "buckets")
+    if "artifacts" not in buckets:
+        raise ConfigError(f"{CONFIG_ENV}: buckets.artifacts is missing")
+    return NotifierConfig(
+        pipeline=_str(data, "pipeline"),
+        topic_arn=_str(data, "topic_arn"),
+        region=_str(data, "region"),
+        workflow_name=_str(data, "workflow_name"),
+        job_names=_str_map(data, "job_names"),
+        crawler_name=_str(data, "crawler_name"),
+        buckets=buckets,
+        reports_prefix=_str(data, "reports_prefix"),
+        manifests_prefix=_str(data, "manifests_prefix"),
+    )
+
+
+def _str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{CONFIG_ENV}: '{key}' must be a non-empty string")
+    return value
+
+
+def _str_map(data: dict[str, Any], key: str) -> Mapping[str, str]:
+    value = data.get(key)
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigError(f"{CONFIG_ENV}: '{key}' must be an object of strings")
+    return MappingProxyType(dict(value))
