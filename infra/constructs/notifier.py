@@ -144,7 +144,8 @@ class Notifier(Construct):
             ),
             iam.PolicyStatement(
                 sid="ReadOwnWorkflowRuns",
-                actions=["glue:GetWorkflowRun", "glue:GetWorkflowRunProperties"],
+                # GetWorkflowRun with its graph: status, run properties and node ids at once.
+                actions=["glue:GetWorkflowRun"],
                 resources=[workflow_arn],
             ),
         ):
