@@ -1,0 +1,168 @@
+"""The bridge's configuration: the JSON of GLUEKIT_BRIDGE_CONFIG, parsed once into frozen values.
+
+The JSON is rendered from the pipeline spec at synth time (`gluekit.render.bridge_config`) and by
+the local runner; this module is its only reader inside the Lambda. Services receive a
+`BridgeConfig` and never read the environment themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+CONFIG_ENV = "GLUEKIT_BRIDGE_CONFIG"
+
+TriggerMode = Literal["on_arrival", "schedule"]
+SourceFormat = Literal["csv", "json", "parquet"]
+Compression = Literal["none", "gzip"]
+
+
+class ConfigError(ValueError):
+    """GLUEKIT_BRIDGE_CONFIG is missing or does not have the rendered shape."""
+
+
+@dataclass(frozen=True)
+class Buckets:
+    raw: str
+    curated: str
+    quarantine: str
+    artifacts: str
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    header: bool
+    delimiter: str
+    quote: str
+    encoding: str
+
+
+@dataclass(frozen=True)
+class Source:
+    format: SourceFormat
+    compression: Compression
+    csv: CsvOptions
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    pipeline: str
+    workflow_name: str
+    buckets: Buckets
+    claims_table: str
+    raw_prefix: str
+    suffixes: tuple[str, ...]
+    source: Source
+    expected_columns: tuple[str, ...]
+    required_fields: tuple[str, ...]
+    max_file_bytes: int
+    trigger_mode: TriggerMode
+    max_files_per_run: int
+    manifests_prefix: str
+    quarantine_prefix: str
+    event_source: str
+
+    @property
+    def scheduled(self) -> bool:
+        return self.trigger_mode == "schedule"
+
+    @classmethod
+    def from_json(cls, text: str) -> BridgeConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{CONFIG_ENV} is not valid JSON: {exc}") from None
+        return cls.from_dict(_mapping(data, "(root)"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BridgeConfig:
+        buckets = _mapping(data.get("buckets"), "buckets")
+        source = _mapping(data.get("source"), "source")
+        csv = _mapping(source.get("csv"), "source.csv")
+        max_files = _integer(data, "max_files_per_run")
+        if max_files < 1:
+            raise ConfigError("max_files_per_run must be at least 1")
+        return cls(
+            pipeline=_text(data, "pipeline"),
+            workflow_name=_text(data, "workflow_name"),
+            buckets=Buckets(
+                raw=_text(buckets, "raw", "buckets."),
+                curated=_text(buckets, "curated", "buckets."),
+                quarantine=_text(buckets, "quarantine", "buckets."),
+                artifacts=_text(buckets, "artifacts", "buckets."),
+            ),
+            claims_table=_text(data, "claims_table"),
+            raw_prefix=_text(data, "raw_prefix", allow_empty=True),
+            suffixes=_texts(data, "suffixes"),
+            source=Source(
+                format=cast(SourceFormat, _choice(source, "format", ("csv", "json", "parquet"))),
+                compression=cast(Compression, _choice(source, "compression", ("none", "gzip"))),
+                csv=CsvOptions(
+                    header=_flag(csv, "header"),
+                    delimiter=_text(csv, "delimiter", "source.csv."),
+                    quote=_text(csv, "quote", "source.csv."),
+                    encoding=_text(csv, "encoding", "source.csv."),
+                ),
+            ),
+            expected_columns=_texts(data, "expected_columns"),
+            required_fields=_texts(data, "required_fields"),
+            max_file_bytes=_integer(data, "max_file_bytes"),
+            trigger_mode=cast(
+                TriggerMode, _choice(data, "trigger_mode", ("on_arrival", "schedule"))
+            ),
+            max_files_per_run=max_files,
+            manifests_prefix=_text(data, "manifests_prefix"),
+            quarantine_prefix=_text(data, "quarantine_prefix", allow_empty=True),
+            event_source=_text(data, "event_source"),
+        )
+
+
+def load_config(environ: Mapping[str, str]) -> BridgeConfig:
+    """Parse the configuration from the function's environment (called once, at cold start)."""
+    text = environ.get(CONFIG_ENV)
+    if not text:
+        raise ConfigError(f"environment variable {CONFIG_ENV} is not set")
+    return BridgeConfig.from_json(text)
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str, where: str = "", allow_empty: bool = False) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or (not value and not allow_empty):
+        raise ConfigError(f"{where}{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _integer(data: Mapping[str, Any], key: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    return value
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key)
+    if not isinstance(value, bool):
+        raise ConfigError(f"source.csv.{key}: expected true or false, got {value!r}")
+    return value
+
+
+def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = data.get(key)
+    if value not in allowed:
+        raise ConfigError(f"{key}: expected one of {', '.join(allowed)}, got {value!r}")
+    return cast(str, value)
