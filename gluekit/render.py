@@ -8,6 +8,7 @@ shapes below are the contract between the kit and `lambdas/` / `glue_scripts/`.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
@@ -70,6 +71,26 @@ def glue_job_arguments(spec: PipelineSpec, foundation: FoundationNames) -> dict[
         "--enable-glue-datacatalog": "true",
         **{f"--{key}": value for key, value in spec.job.parameters.items()},
     }
+
+
+ARRIVAL_TIMEOUT_SECONDS = 120
+# A flush claims every pending file one by one: give it Lambda's maximum.
+FLUSH_TIMEOUT_SECONDS = 900
+MIN_RECEIVE_COUNT = 5
+
+
+def bridge_queue_settings(spec: PipelineSpec) -> tuple[int, int, int]:
+    """(function timeout, visibility timeout, maxReceiveCount) in seconds and receives.
+
+    Visibility is six times the function timeout (SQS guidance). A batch refused with
+    ConcurrentRunsExceeded comes back once per visibility timeout; it must be able to wait out
+    a whole workflow run (three steps at their timeout) before the queue gives it up to the DLQ.
+    """
+    timeout = FLUSH_TIMEOUT_SECONDS if spec.trigger.schedule else ARRIVAL_TIMEOUT_SECONDS
+    visibility = 6 * timeout
+    longest_run = 3 * spec.job.timeout_minutes * 60
+    receives = max(MIN_RECEIVE_COUNT, math.ceil(longest_run / visibility) + 2)
+    return timeout, visibility, receives
 
 
 def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:

@@ -9,12 +9,13 @@ announcement and each failed step's Glue event, and its SNS messages are shown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,12 @@ from gluekit.render import (
     BRIDGE_CONFIG_ENV,
     NOTIFIER_CONFIG_ENV,
     bridge_config,
+    bridge_queue_settings,
     notifier_config,
 )
 from gluekit.spec import PipelineSpec
 
 Progress = Callable[[str], None]
-MAX_RECEIVE_COUNT = 5  # as the deployed bridge queue's redrive policy
 
 # Moto is in-process AWS: never let a local run reach a real account.
 FAKE_AWS_ENVIRONMENT = {
@@ -71,18 +72,41 @@ def run_pipeline(
     missing = [str(p) for p in drops if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"no such file to drop: {', '.join(missing)}")
-    os.environ.update(FAKE_AWS_ENVIRONMENT)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(name, None)
     from moto import mock_aws
 
     for noisy in ("gluekit_glue", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
-    with mock_aws():
+    with _local_environment(), mock_aws():
         report = _LocalRun(spec, prefix, workdir, progress).run(drops, redeliver)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextlib.contextmanager
+def _local_environment() -> Iterator[None]:
+    """Fake credentials and the functions' variables for the run only; then as before."""
+    saved = dict(os.environ)
+    os.environ.update(FAKE_AWS_ENVIRONMENT)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        _forget_function_state()
+
+
+def _forget_function_state() -> None:
+    """Drop configuration and clients the handlers cached, as a new execution environment."""
+    from bridge import handler as bridge_handler
+    from notifier import handler as notifier_handler
+    from shared.aws import reset_clients
+
+    bridge_handler.runtime.cache_clear()
+    notifier_handler.settings.cache_clear()
+    reset_clients()
 
 
 class _LocalRun:
@@ -106,6 +130,8 @@ class _LocalRun:
                 f"(emulated) and {self.local_root / self.foundation.quarantine_bucket}"
             ),
         )
+        # Failed records come back as often as the deployed queue's redrive policy allows.
+        self.max_receive_count = bridge_queue_settings(spec)[2]
         self._configure_functions()
 
     # ------------------------------------------------------------------------------ the run
@@ -158,7 +184,7 @@ class _LocalRun:
             for record, (event, receives) in zip(payload["Records"], batch, strict=True):
                 if record["messageId"] not in failed_ids:
                     continue
-                if receives < MAX_RECEIVE_COUNT:
+                if receives < self.max_receive_count:
                     waiting.append((event, receives + 1))
                 else:
                     key = event.get("detail", {}).get("object", {}).get("key", "?")
@@ -182,12 +208,9 @@ class _LocalRun:
         os.environ["POWERTOOLS_METRICS_NAMESPACE"] = METRICS_NAMESPACE
         from bridge import handler as bridge_handler
         from notifier import handler as notifier_handler
-        from shared.aws import reset_clients
 
         # Configuration is parsed once per execution environment: start a fresh one.
-        bridge_handler.runtime.cache_clear()
-        notifier_handler.settings.cache_clear()
-        reset_clients()
+        _forget_function_state()
         self._bridge = bridge_handler.lambda_handler
         self._notifier = notifier_handler.lambda_handler
 

@@ -46,8 +46,13 @@ DEFAULT_SUFFIXES: dict[tuple[str, str], tuple[str, ...]] = {
 class Source(StrictModel):
     prefix: str | None = Field(
         None,
-        description="Key prefix in the raw bucket, ending in '/'. Default: '<name>/'.",
-        pattern=r"^[^/][^*?]*/$",
+        description=(
+            "Key prefix in the raw bucket, ending in '/': letters, digits and _ . ~ - /. "
+            "Default: '<name>/'."
+        ),
+        # Characters S3 does not URL-encode in event keys, so the arrival rule's prefix match
+        # sees the prefix as written here.
+        pattern=r"^[A-Za-z0-9_.~-][A-Za-z0-9_.~/-]*/$",
     )
     format: Literal["csv", "json", "parquet"] = Field(
         ..., description="csv, json (one JSON object per line) or parquet."

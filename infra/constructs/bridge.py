@@ -13,16 +13,12 @@ from constructs import Construct
 
 from gluekit.environments import Environment
 from gluekit.naming import CLAIMS_PENDING_INDEX, METRICS_NAMESPACE, FoundationNames, PipelineNames
-from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config
+from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config, bridge_queue_settings
 from gluekit.spec import PipelineSpec
 from infra.constructs.hardened_queue import HardenedQueue, dead_letter_queue
 from infra.constructs.kit_function import KitFunction
 from infra.constructs.prefix_grants import PrefixGrants, deploy_names, grant_key_use
 
-BRIDGE_TIMEOUT = Duration.seconds(120)
-# SQS guidance: visibility timeout at least six times the function timeout.
-QUEUE_VISIBILITY = Duration.seconds(BRIDGE_TIMEOUT.to_seconds() * 6)
-MAX_RECEIVE_COUNT = 5
 ARRIVAL_QUEUE_CONCURRENCY = 2
 
 
@@ -41,14 +37,15 @@ class Bridge(Construct):
         super().__init__(scope, construct_id)
         names = PipelineNames(foundation_names.prefix, spec.name)
 
+        timeout, visibility, receives = bridge_queue_settings(spec)
         self.queue = HardenedQueue(
             self,
             "Arrivals",
             queue_name=names.bridge_queue,
             dlq_name=names.bridge_dlq,
             key=key,
-            visibility_timeout=QUEUE_VISIBILITY,
-            max_receive_count=MAX_RECEIVE_COUNT,
+            visibility_timeout=Duration.seconds(visibility),
+            max_receive_count=receives,
             retention=Duration.days(14),
         )
         # Deliveries EventBridge could not make after its retries, kept for replay.
@@ -99,7 +96,7 @@ class Bridge(Construct):
             key=key,
             log_retention_days=environment.log_retention_days,
             powertools_layer_version=environment.powertools_layer_version,
-            timeout=BRIDGE_TIMEOUT,
+            timeout=Duration.seconds(timeout),
         )
         function = self.function = self.lambda_.function
         self._grant(spec, names, function.role, foundation_names.claims_table, workflow_arn, key)
@@ -168,11 +165,23 @@ class Bridge(Construct):
         stack = Stack.of(role)
         grants = PrefixGrants(role, names.prefix)
         # Pre-flight reads an object's first bytes; a quarantine copy reads it whole.
+        # CopyObject copies tags too; copies over 5 GiB go in parts.
         grants.objects(
-            "ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"], spec.raw_prefix
+            "ReadOwnRawPrefix",
+            "raw",
+            [
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+            ],
+            spec.raw_prefix,
         )
         grants.objects(
-            "WriteOwnQuarantine", "quarantine", ["s3:PutObject"], names.quarantine_prefix
+            "WriteOwnQuarantine",
+            "quarantine",
+            ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"],
+            names.quarantine_prefix,
         )
         grants.objects(
             "WriteOwnManifests",

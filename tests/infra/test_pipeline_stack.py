@@ -218,7 +218,10 @@ def test_bridge_queue_settings(orders: Template) -> None:
     }
     queue, dlq = queues["gluekit-dev-orders-bridge"], queues["gluekit-dev-orders-bridge-dlq"]
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
-    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 5
+    receives = queue["RedrivePolicy"]["maxReceiveCount"]
+    assert receives >= 5
+    # A batch refused while a run is active waits out a whole run before the DLQ.
+    assert queue["VisibilityTimeout"] * (receives - 1) >= 3 * 30 * 60
     assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
     for props in (queue, dlq):
         assert props["KmsMasterKeyId"]
