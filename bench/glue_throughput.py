@@ -1,0 +1,256 @@
+"""Throughput of the Glue jobs on local Spark, beside DuckDB as the local upper bound.
+
+Generates N rows of the `orders` example (CSV, several files, 1% updated orders and 1% missing
+currencies), then runs transform → validate → publish through gluekit_glue's `run` functions on a
+local SparkSession with moto standing in for S3, the Data Catalog, CloudWatch and the workflow.
+DuckDB then does the same CSV → date-partitioned Parquet conversion (typed read, no inference,
+no validation and no dedupe) in a child process.
+
+    .venv/bin/python bench/glue_throughput.py [--rows 1000000] [--files 4] [--days 30]
+
+Prints rows/s per step and peak memory: the Python driver's peak RSS (getrusage), the Spark JVM's
+peak RSS (/proc/<pid>/status VmHWM) and DuckDB's child process peak RSS. Not part of pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+STATUSES = ("new", "paid", "shipped", "cancelled")
+CURRENCIES = ("EUR", "USD", "GBP")
+HEADER = "order_id,customer_id,status,amount,currency,created_at,last_modified\n"
+DUCKDB_COLUMNS = {
+    "order_id": "VARCHAR",
+    "customer_id": "VARCHAR",
+    "status": "VARCHAR",
+    "amount": "DECIMAL(12,2)",
+    "currency": "VARCHAR",
+    "created_at": "TIMESTAMPTZ",
+    "last_modified": "TIMESTAMPTZ",
+}
+
+
+def generate(folder: Path, rows: int, files: int, days: int, now: datetime) -> list[Path]:
+    """`rows` order lines over `files` CSV files; created_at spread over the last `days` days."""
+    rng = random.Random(42)
+    start = now - timedelta(days=days)
+    span = days * 86400 - 3600
+    paths = []
+    per_file = -(-rows // files)
+    written = 0
+    for index in range(files):
+        path = folder / f"orders-{index:03d}.csv"
+        count = min(per_file, rows - written)
+        lines = [HEADER]
+        for n in range(written, written + count):
+            # 1% of lines update an earlier order: dedupe keeps the later one.
+            order = n - 1 if n and rng.random() < 0.01 else n
+            created = start + timedelta(seconds=(order * 7919) % span)
+            modified = created + timedelta(minutes=rng.randint(0, 600))
+            currency = "" if rng.random() < 0.01 else CURRENCIES[n % 3]
+            lines.append(
+                f"O-{order:09d},C-{order % 50000:05d},{STATUSES[n % 4]},"
+                f"{rng.randint(0, 99999) / 100:.2f},{currency},"
+                f"{created:%Y-%m-%dT%H:%M:%SZ},{modified:%Y-%m-%dT%H:%M:%SZ}\n"
+            )
+        path.write_text("".join(lines), encoding="utf-8")
+        paths.append(path)
+        written += count
+    return paths
+
+
+def run_duckdb(paths: list[Path], out: Path) -> dict[str, float]:
+    """The conversion alone, in a child process so that its peak memory is its own."""
+    script = f"""
+import duckdb, json, time
+started = time.perf_counter()
+con = duckdb.connect()
+con.execute('''COPY (
+    SELECT *, strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%d') AS dt
+    FROM read_csv({json.dumps([str(p) for p in paths])}, header=true, auto_detect=false,
+                  columns={json.dumps(DUCKDB_COLUMNS)})
+) TO '{out}' (FORMAT parquet, PARTITION_BY (dt), OVERWRITE_OR_IGNORE)''')
+rows = con.execute("SELECT count(*) FROM read_parquet('{out}/*/*.parquet')").fetchone()[0]
+print(json.dumps({{"seconds": time.perf_counter() - started, "rows": rows}}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    )
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return figures
+
+
+def set_up_aws(config: dict[str, Any]) -> tuple[Any, Any]:
+    import boto3
+
+    s3, glue = boto3.client("s3"), boto3.client("glue")
+    for bucket in config["buckets"].values():
+        s3.create_bucket(Bucket=bucket)
+    glue.create_database(DatabaseInput={"Name": config["database"]})
+    glue.create_table(
+        DatabaseName=config["database"],
+        TableInput={
+            "Name": config["table"],
+            "PartitionKeys": [
+                {"Name": p["name"], "Type": "string"} for p in config["partition_by"]
+            ],
+            "StorageDescriptor": {
+                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in config["columns"]],
+                "Location": f"s3://{config['buckets']['curated']}/{config['prefixes']['curated']}",
+            },
+        },
+    )
+    return s3, glue
+
+
+def jvm_peak_rss_mb(spark: Any) -> float | None:
+    try:
+        pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except Exception:
+        return None
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=4, help="CSV files in the batch")
+    parser.add_argument("--days", type=int, default=30, help="day partitions the rows span")
+    parser.add_argument("--driver-memory", default="2g")
+    args = parser.parse_args()
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    from gluekit_glue.arguments import resolve_options
+    from gluekit_glue.jobs import publish, transform, validate
+    from moto import mock_aws
+    from pyspark.sql import SparkSession
+
+    from gluekit.naming import FoundationNames
+    from gluekit.render import glue_job_config
+    from gluekit.spec import load_spec_file
+
+    foundation = FoundationNames("gluekit-bench", "123456789012", "us-east-1")
+    spec = load_spec_file(REPO / "pipelines" / "orders.yaml", foundation.prefix).spec
+    config = glue_job_config(spec, foundation)
+    now = datetime.now(UTC)
+
+    with tempfile.TemporaryDirectory(prefix="gluekit-bench-") as tmp:
+        work = Path(tmp)
+        (work / "csv").mkdir()
+        started = time.perf_counter()
+        paths = generate(work / "csv", args.rows, args.files, args.days, now)
+        csv_mb = sum(p.stat().st_size for p in paths) / 1024 / 1024
+        print(
+            f"generated {args.rows:,} rows, {len(paths)} CSV files, {csv_mb:.0f} MB "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+
+        duck = run_duckdb(paths, work / "duckdb")
+
+        timings: dict[tuple[str, str], float] = {}
+        summaries: dict[str, Any] = {}
+        with mock_aws():
+            s3, glue = set_up_aws(config)
+            raw = config["buckets"]["raw"]
+            entries = []
+            for path in paths:
+                key = f"orders/{path.name}"
+                s3.upload_file(str(path), raw, key)
+                entries.append({"bucket": raw, "key": key, "size": path.stat().st_size})
+            manifest_key = "manifests/orders/bench.json"
+            s3.put_object(
+                Bucket=config["buckets"]["artifacts"],
+                Key=manifest_key,
+                Body=json.dumps({"pipeline": "orders", "batch_id": "bench", "files": entries}),
+            )
+            glue.create_workflow(Name="bench")
+            manifest_uri = f"s3://{config['buckets']['artifacts']}/{manifest_key}"
+
+            started = time.perf_counter()
+            spark = (
+                SparkSession.builder.master("local[2]")
+                .appName("gluekit-bench")
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.driver.memory", args.driver_memory)
+                .getOrCreate()
+            )
+            spark.sparkContext.setLogLevel("ERROR")
+            spark_start = time.perf_counter() - started
+            # Glue starts a fresh JVM for every job run, so the first (cold) pass is the one to
+            # compare; the second pass shows what JIT warm-up costs.
+            for attempt in ("cold", "warm"):
+                run_id = glue.start_workflow_run(
+                    Name="bench", RunProperties={"manifest": manifest_uri}
+                )["RunId"]
+                for step, job in (
+                    ("transform", transform),
+                    ("validate", validate),
+                    ("publish", publish),
+                ):
+                    argv = [
+                        f"glue_scripts/{step}/job.py",
+                        "--JOB_NAME", f"bench-{step}",
+                        "--gluekit_config", json.dumps(config),
+                        "--gluekit_local_root", str(work / "root"),
+                        "--WORKFLOW_NAME", "bench",
+                        "--WORKFLOW_RUN_ID", run_id,
+                    ]  # fmt: skip
+                    started = time.perf_counter()
+                    summaries[step] = job.run(spark, resolve_options(argv))
+                    timings[(attempt, step)] = time.perf_counter() - started
+            jvm_mb = jvm_peak_rss_mb(spark)
+            spark.stop()
+
+    driver_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t = summaries["transform"]
+    print(
+        f"transform: rows in {t.rows_in:,}, staged {t.rows_out:,}, "
+        f"rejected {t.rows_rejected:,}, {len(t.partitions)} partitions"
+    )
+    print(f"validate: {summaries['validate'].details['validation_summary']}")
+    print(
+        f"spark session start: {spark_start:.1f} s (local[2], driver memory {args.driver_memory})"
+    )
+    print()
+    print(f"{'step':<30}{'cold s':>8}{'rows/s':>12}{'warm s':>10}{'rows/s':>12}")
+    steps = ("transform", "validate", "publish")
+    for step in (*steps, "transform+validate+publish"):
+        names = steps if "+" in step else (step,)
+        cold = sum(timings[("cold", n)] for n in names)
+        warm = sum(timings[("warm", n)] for n in names)
+        rows = args.rows
+        print(f"{step:<30}{cold:>8.1f}{rows / cold:>12,.0f}{warm:>10.1f}{rows / warm:>12,.0f}")
+    seconds = duck["seconds"]
+    print(f"{'duckdb csv -> parquet':<30}{seconds:>8.1f}{args.rows / seconds:>12,.0f}")
+    print()
+    print(
+        f"peak RSS: python driver {driver_mb:,.0f} MB (includes moto's in-memory copy of the CSV)"
+    )
+    print(f"          spark JVM     {jvm_mb:,.0f} MB" if jvm_mb else "          spark JVM     n/a")
+    print(f"          duckdb        {duck['peak_rss_mb']:,.0f} MB (child process)")
+    print(f"duckdb wrote {int(duck['rows']):,} rows (no dedupe, no validation)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

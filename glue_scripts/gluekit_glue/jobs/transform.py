@@ -1,0 +1,329 @@
+"""The transform job: the manifest's files → staged Parquet of the run, rejects → quarantine.
+
+1. Read the manifest (``--manifest`` or the workflow run property ``manifest``); every object it
+   names must exist, else the job fails naming them.
+2. Pre-flight each file with one ranged GET (empty, compression, header against the contract);
+   a file that fails is copied to quarantine with a reason file.
+3. Read the rest with Spark, all columns as text, cast to the contract; rows that do not fit go
+   to the row rejects with their reason. Keep the latest row per primary key, derive partitions,
+   write ``staged/<run_id>/data/``. The happy path reads the input once: counts come from
+   observed metrics of the same Spark action that writes the staged data.
+4. A file Spark cannot read (truncated gzip, corrupt Parquet) fails that action: each file is then
+   probed alone, the unreadable ones quarantined, and the rest processed again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+
+from gluekit_glue.arguments import JobOptions
+from gluekit_glue.aws import Aws, get_run_properties, put_metrics, put_run_properties
+from gluekit_glue.config import JobConfig
+from gluekit_glue.contract import dataset_schema, parquet_read_schema
+from gluekit_glue.datasets import rebalanced, write_dataset
+from gluekit_glue.jobs.common import (
+    RUN_ID_PROPERTY,
+    Clock,
+    JobContext,
+    JobFailed,
+    describe_error,
+    log,
+    run_step,
+)
+from gluekit_glue.manifest import Manifest, ManifestError, parse_manifest
+from gluekit_glue.preflight import PROBE_BYTES, FileCheck, check_parquet_file, check_text_file
+from gluekit_glue.storage import ObjectInfo, delete_path, given_path, is_not_found, reported_path
+from gluekit_glue.summary import RejectedFile, StepSummary, utc_now_iso
+from gluekit_glue.transform import (
+    REASON,
+    SOURCE_FILE,
+    check_rows,
+    escape_glob,
+    partition_path,
+    read_parquet_source,
+    read_text_source,
+    rejected_rows,
+    staged_rows,
+    valid_rows,
+)
+
+PARALLEL_REQUESTS = 16
+
+
+@dataclass(frozen=True)
+class InputFile:
+    info: ObjectInfo
+    spark_path: str
+    header: tuple[str, ...] | None  # CSV: source columns in the file's order
+
+
+@dataclass(frozen=True)
+class Counts:
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_rejected: int = 0
+    partitions: tuple[str, ...] = ()
+
+
+def run(
+    spark: SparkSession, options: JobOptions, *, aws: Aws | None = None, clock: Clock | None = None
+) -> StepSummary:
+    context = JobContext.create(spark, options, "transform", aws, clock)
+    return run_step(context, "transform", lambda summary: _transform(context, summary))
+
+
+def _transform(context: JobContext, summary: StepSummary) -> None:
+    config = context.config
+    # validate and publish of this run (or of a resumed one) work on this run id's data.
+    put_run_properties(context.aws, context.options, {RUN_ID_PROPERTY: context.run_id})
+    manifest = _load_manifest(context)
+    summary.details.update(
+        manifest=manifest.uri,
+        batch_id=manifest.batch_id,
+        files=len(manifest.files),
+        staged=config.staged_uri(context.run_id),
+        parameters=dict(context.options.extra),
+    )
+    infos = _existing_objects(context, manifest)
+    checks = _parallel(lambda info: _preflight(context, info), infos)
+    inputs: list[InputFile] = []
+    for info, check in zip(infos, checks, strict=True):
+        if check.ok:
+            path = context.storage.readable(info, config.pinned_inputs_uri(context.run_id))
+            inputs.append(InputFile(info, path, check.header))
+        else:
+            _quarantine_file(context, summary, info, check.reason or "rejected")
+    counts = _process(context, summary, inputs)
+    summary.rows_in, summary.rows_out = counts.rows_in, counts.rows_out
+    summary.rows_rejected, summary.partitions = counts.rows_rejected, list(counts.partitions)
+    summary.details["rows_deduplicated"] = counts.rows_in - counts.rows_rejected - counts.rows_out
+    if counts.rows_rejected:
+        summary.details["row_rejects"] = config.row_rejects_uri(context.run_id)
+    put_metrics(
+        context.aws,
+        config.metrics_namespace,
+        config.pipeline,
+        {
+            "RowsIn": counts.rows_in,
+            "RowsOut": counts.rows_out,
+            "RowsRejected": counts.rows_rejected,
+            "FilesRejected": len(summary.files_rejected),
+        },
+        context.clock(),
+    )
+
+
+# --------------------------------------------------------------------------------- manifest
+def _load_manifest(context: JobContext) -> Manifest:
+    uri = context.options.manifest
+    if uri is None:
+        uri = get_run_properties(context.aws, context.options).get("manifest")
+    if not uri:
+        raise JobFailed(
+            "no manifest: the workflow run has no 'manifest' run property; for a manual run "
+            "pass --manifest s3://<bucket>/<key>"
+        )
+    try:
+        data = context.storage.get_json(uri)
+    except ClientError as exc:
+        if is_not_found(exc):
+            raise JobFailed(f"manifest {uri} does not exist") from exc
+        raise
+    except json.JSONDecodeError as exc:
+        raise JobFailed(f"manifest {uri} is not valid JSON: {exc}") from exc
+    try:
+        manifest = parse_manifest(data, uri)
+    except ManifestError as exc:
+        raise JobFailed(str(exc)) from exc
+    if manifest.pipeline and manifest.pipeline != context.config.pipeline:
+        raise JobFailed(
+            f"manifest {uri} belongs to pipeline '{manifest.pipeline}', "
+            f"this job to '{context.config.pipeline}'"
+        )
+    return manifest
+
+
+def _existing_objects(context: JobContext, manifest: Manifest) -> list[ObjectInfo]:
+    heads = _parallel(
+        lambda f: context.storage.head(f.bucket, f.key, f.version_id), list(manifest.files)
+    )
+    missing = [
+        f.uri + (f" (version {f.version_id})" if f.version_id else "")
+        for f, head in zip(manifest.files, heads, strict=True)
+        if head is None
+    ]
+    if missing:
+        raise JobFailed(
+            f"manifest {manifest.uri} names {len(missing)} object(s) that do not exist: "
+            + ", ".join(missing[:10])
+        )
+    infos = [h for h in heads if h is not None]
+    for entry, info in zip(manifest.files, infos, strict=True):
+        if entry.etag and not entry.version_id and entry.etag != info.etag:
+            log.warning("%s changed since the manifest was written (ETag differs)", info.uri)
+    return infos
+
+
+def _preflight(context: JobContext, info: ObjectInfo) -> FileCheck:
+    source = context.config.source
+    if source.format == "parquet":
+        head = context.storage.read_range(info, 0, 3)
+        tail = context.storage.read_range(info, max(0, info.size - 4), info.size - 1)
+        return check_parquet_file(head, tail, info.size)
+    head = context.storage.read_range(info, 0, PROBE_BYTES - 1)
+    expected = [c.source for c in context.config.columns]
+    return check_text_file(head, info.size, source, expected)
+
+
+def _quarantine_file(
+    context: JobContext, summary: StepSummary, info: ObjectInfo, reason: str
+) -> None:
+    """Copy the raw object (never moved: raw stays as it arrived) and write why, beside it."""
+    target = context.config.file_reject_uri(context.run_id, info.key)
+    context.storage.copy(info, target)
+    context.storage.put_json(
+        target + ".reason.json",
+        {
+            "pipeline": context.config.pipeline,
+            "source_uri": info.uri,
+            "version_id": info.version_id,
+            "reason": reason,
+            "detected_by": "transform",
+            "run_id": context.run_id,
+            "at": utc_now_iso(context.clock()),
+        },
+    )
+    summary.files_rejected.append(RejectedFile(info.uri, reason))
+    log.warning("quarantined %s: %s", info.uri, reason)
+
+
+# ------------------------------------------------------------------------------------ spark
+def _process(context: JobContext, summary: StepSummary, inputs: list[InputFile]) -> Counts:
+    try:
+        return _write_staged(context, inputs)
+    except Exception as first_error:
+        unreadable = _probe(context.spark, context.options, inputs)
+        if not unreadable:
+            raise
+        log.warning("Spark could not read %d file(s): %s", len(unreadable), first_error)
+        for item, reason in unreadable:
+            _quarantine_file(context, summary, item.info, reason)
+        bad = {id(item) for item, _ in unreadable}
+        return _write_staged(context, [i for i in inputs if id(i) not in bad])
+
+
+def _write_staged(context: JobContext, inputs: Sequence[InputFile]) -> Counts:
+    spark, config = context.spark, context.config
+    staged_path = context.spark_path(config.staged_uri(context.run_id))
+    rejects_path = context.spark_path(config.row_rejects_uri(context.run_id))
+    if not inputs:
+        # Nothing readable: an empty staged dataset lets validate's row_count rule report it.
+        empty = spark.createDataFrame([], dataset_schema(config))
+        write_dataset(empty, staged_path, config.partition_names, dynamic=False)
+        delete_path(spark, rejects_path)
+        return Counts()
+    checked = _checked_rows(spark, config, inputs)
+    observed_in, observed_out = Observation(), Observation()
+    counted = checked.observe(
+        observed_in,
+        F.count(F.lit(1)).alias("rows_in"),
+        F.sum(F.when(F.col(REASON).isNotNull(), 1).otherwise(0)).alias("rows_rejected"),
+        F.to_json(F.collect_set(F.when(F.col(REASON).isNotNull(), F.col(SOURCE_FILE)))).alias(
+            "reject_files"
+        ),
+    )
+    staged = staged_rows(valid_rows(counted, config.columns), config).observe(
+        observed_out,
+        F.count(F.lit(1)).alias("rows_out"),
+        F.to_json(F.array_sort(F.collect_set(partition_path(config.partition_by)))).alias(
+            "partitions"
+        ),
+    )
+    write_dataset(
+        rebalanced(staged, config.partition_names),
+        staged_path,
+        config.partition_names,
+        dynamic=False,
+    )
+    metrics_in, metrics_out = observed_in.get, observed_out.get
+    rows_rejected = int(metrics_in.get("rows_rejected") or 0)
+    if rows_rejected:
+        reported = json.loads(metrics_in.get("reject_files") or "[]")
+        rejects = rejected_rows(checked, _manifest_uris(reported, inputs))
+        rejects.write.mode("overwrite").json(rejects_path)
+    else:
+        delete_path(spark, rejects_path)  # a rerun of the run must not leave stale rejects
+    partitions = [p for p in json.loads(metrics_out.get("partitions") or "[]") if p]
+    return Counts(
+        rows_in=int(metrics_in.get("rows_in") or 0),
+        rows_out=int(metrics_out.get("rows_out") or 0),
+        rows_rejected=rows_rejected,
+        partitions=tuple(partitions),
+    )
+
+
+def _checked_rows(spark: SparkSession, config: JobConfig, inputs: Sequence[InputFile]) -> DataFrame:
+    source = config.source
+    if source.format == "parquet":
+        raw = read_parquet_source(spark, [i.spark_path for i in inputs], config)
+        return check_rows(raw, config.columns, text=False, partitions=config.partition_by)
+    # CSV files may order their columns differently: one read per header order.
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for item in inputs:
+        order = item.header or tuple(c.source for c in config.columns)
+        groups.setdefault(order, []).append(item.spark_path)
+    frames = [
+        check_rows(
+            read_text_source(spark, paths, source, order),
+            config.columns,
+            text=True,
+            check_utf8=source.csv.encoding == "utf-8",
+            partitions=config.partition_by,
+        )
+        for order, paths in groups.items()
+    ]
+    return reduce(DataFrame.unionByName, frames)
+
+
+def _manifest_uris(reported: Sequence[str], inputs: Sequence[InputFile]) -> dict[str, str]:
+    """Spark's URL-encoded path of each rejecting file → the object's s3:// URI."""
+    by_path = {given_path(i.spark_path): i.info.uri for i in inputs}
+    return {p: by_path[reported_path(p)] for p in reported if reported_path(p) in by_path}
+
+
+def _probe(
+    spark: SparkSession, options: JobOptions, inputs: Sequence[InputFile]
+) -> list[tuple[InputFile, str]]:
+    """Read each file alone, completely; those that fail cannot be read by Spark at all."""
+    unreadable = []
+    for item in inputs:
+        path = escape_glob(item.spark_path)
+        try:
+            if options.config.source.format == "parquet":
+                frame = spark.read.schema(parquet_read_schema(options.config)).parquet(path)
+            else:
+                frame = spark.read.option("ignoreCorruptFiles", "false").text(path)
+            frame.write.format("noop").mode("overwrite").save()
+        except Exception as exc:
+            problem = describe_error(exc)
+            if "PATH_NOT_FOUND" in problem or "does not exist" in problem:
+                # The object was there a moment ago: a fault of the job, not of the file.
+                raise JobFailed(f"Spark cannot find {item.spark_path} ({item.info.uri})") from exc
+            unreadable.append((item, f"unreadable file: {problem}"))
+    return unreadable
+
+
+def _parallel(function: Any, items: list[Any]) -> list[Any]:
+    if len(items) <= 1:
+        return [function(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(items))) as pool:
+        return list(pool.map(function, items))

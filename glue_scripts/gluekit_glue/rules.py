@@ -1,0 +1,382 @@
+"""Dataset rules of the validate job, evaluated on a run's staged data.
+
+Counts, null rates, ranges, accepted values and freshness come from ONE aggregate over the data;
+unique keys and partition completeness need one grouping each; offending example rows are
+fetched only for rules that failed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from gluekit_glue.config import (
+    AcceptedValuesRule,
+    FreshnessRule,
+    JobConfig,
+    NullRateRule,
+    PartitionCompletenessRule,
+    RangeRule,
+    RowCountRule,
+    Rule,
+    UniqueKeyRule,
+)
+
+MAX_OFFENDING_ROWS = 5
+MAX_LISTED = 10
+Status = Literal["passed", "failed"]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    column: str | None
+    severity: str
+    status: Status
+    observed: Any
+    threshold: Any
+    message: str
+    offending_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    @property
+    def label(self) -> str:
+        return f"{self.rule}({self.column})" if self.column else self.rule
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate_rules(
+    frame: DataFrame, config: JobConfig, now: datetime
+) -> tuple[int, list[RuleResult]]:
+    """(row count, one result per rule in the config's order)."""
+    rules = config.validation
+    aggregates: list[Column] = [F.count(F.lit(1)).alias("rows")]
+    for index, rule in enumerate(rules):
+        aggregates += _aggregates(index, rule, config)
+    totals = frame.agg(*aggregates).first()
+    stats: dict[str, Any] = totals.asDict() if totals is not None else {"rows": 0}
+    rows = int(stats["rows"])
+    results = [
+        _evaluate(index, rule, frame, config, stats, now) for index, rule in enumerate(rules)
+    ]
+    return rows, results
+
+
+def report_status(results: Sequence[RuleResult]) -> Status:
+    return "failed" if any(r.failed and r.severity == "error" for r in results) else "passed"
+
+
+def summary_text(results: Sequence[RuleResult]) -> str:
+    """'2 of 7 rules failed: accepted_values(status), range(amount)'."""
+    failed = [r for r in results if r.failed]
+    if not failed:
+        return f"all {len(results)} rules passed"
+    labels = ", ".join(r.label + (" [warn]" if r.severity == "warn" else "") for r in failed)
+    return f"{len(failed)} of {len(results)} rules failed: {labels}"
+
+
+# ------------------------------------------------------------------------------- aggregates
+def _aggregates(index: int, rule: Rule, config: JobConfig) -> list[Column]:
+    key = f"r{index}"
+    if isinstance(rule, NullRateRule):
+        return [_count_where(F.col(rule.column).isNull()).alias(f"{key}_nulls")]
+    if isinstance(rule, AcceptedValuesRule):
+        return [_count_where(_not_accepted(rule)).alias(f"{key}_bad")]
+    if isinstance(rule, FreshnessRule):
+        return [F.max(_epoch_seconds(rule.column, config)).alias(f"{key}_newest")]
+    if isinstance(rule, RangeRule):
+        column = F.col(rule.column)
+        low, high = _range_bounds(rule, config)
+        below = _count_where(column < low) if low is not None else F.lit(0)
+        above = _count_where(column > high) if high is not None else F.lit(0)
+        observed = column.cast("string") if config.column(rule.column).is_temporal else column
+        return [
+            below.alias(f"{key}_below"),
+            above.alias(f"{key}_above"),
+            F.min(observed).alias(f"{key}_min"),
+            F.max(observed).alias(f"{key}_max"),
+        ]
+    return []
+
+
+def _count_where(condition: Column) -> Column:
+    return F.sum(F.when(condition, 1).otherwise(0))
+
+
+def _not_accepted(rule: AcceptedValuesRule) -> Column:
+    # Nulls are the null_rate rule's business, not this one's.
+    column = F.col(rule.column)
+    return column.isNotNull() & ~column.isin(list(rule.values))
+
+
+def _epoch_seconds(name: str, config: JobConfig) -> Column:
+    seconds = F.col(name).cast("timestamp").cast("double")
+    if config.column(name).type == "date":
+        # A date is fresh until its day has ended.
+        return seconds + 86400
+    return seconds
+
+
+def _range_bounds(rule: RangeRule, config: JobConfig) -> tuple[Column | None, Column | None]:
+    column = config.column(rule.column)
+
+    def literal(value: float | str | None) -> Column | None:
+        if value is None:
+            return None
+        if column.is_temporal:
+            return F.lit(str(value)).cast(column.type)
+        # Decimal literals compare exactly with decimal and integer columns.
+        return F.lit(Decimal(str(value)))
+
+    return literal(rule.min), literal(rule.max)
+
+
+def _range_violation(rule: RangeRule, config: JobConfig) -> Column:
+    low, high = _range_bounds(rule, config)
+    column = F.col(rule.column)
+    condition = F.lit(False)
+    if low is not None:
+        condition = condition | (column < low)
+    if high is not None:
+        condition = condition | (column > high)
+    return condition
+
+
+# ------------------------------------------------------------------------------- evaluation
+def _evaluate(
+    index: int,
+    rule: Rule,
+    frame: DataFrame,
+    config: JobConfig,
+    stats: dict[str, Any],
+    now: datetime,
+) -> RuleResult:
+    key = f"r{index}"
+    rows = int(stats["rows"])
+    if isinstance(rule, RowCountRule):
+        too_few = rows < rule.min
+        too_many = rule.max is not None and rows > rule.max
+        bounds = f"at least {rule.min}" + (
+            f" and at most {rule.max}" if rule.max is not None else ""
+        )
+        return _result(
+            rule,
+            None,
+            failed=too_few or too_many,
+            observed=rows,
+            threshold={"min": rule.min, "max": rule.max},
+            message=f"{rows} rows; expected {bounds}",
+        )
+    if isinstance(rule, NullRateRule):
+        nulls = int(stats[f"{key}_nulls"] or 0)
+        rate = nulls / rows if rows else 0.0
+        failed = rate > rule.max
+        return _result(
+            rule,
+            rule.column,
+            failed=failed,
+            observed=round(rate, 6),
+            threshold=rule.max,
+            message=(
+                f"{nulls} of {rows} values are null ({rate:.2%}); at most {rule.max:.2%} allowed"
+            ),
+            offending=_examples(frame, F.col(rule.column).isNull()) if failed else [],
+        )
+    if isinstance(rule, AcceptedValuesRule):
+        bad = int(stats[f"{key}_bad"] or 0)
+        return _result(
+            rule,
+            rule.column,
+            failed=bad > 0,
+            observed=bad,
+            threshold=list(rule.values),
+            message=f"{bad} rows have a value outside {list(rule.values)}",
+            offending=_examples(frame, _not_accepted(rule)) if bad else [],
+        )
+    if isinstance(rule, RangeRule):
+        below, above = int(stats[f"{key}_below"] or 0), int(stats[f"{key}_above"] or 0)
+        low, high = _json_value(stats[f"{key}_min"]), _json_value(stats[f"{key}_max"])
+        failed = below + above > 0
+        return _result(
+            rule,
+            rule.column,
+            failed=failed,
+            observed={"min": low, "max": high, "below_min": below, "above_max": above},
+            threshold={"min": rule.min, "max": rule.max},
+            message=(
+                f"{below} rows below {rule.min}, {above} rows above {rule.max}; "
+                f"values span {low} .. {high}"
+            ),
+            offending=_examples(frame, _range_violation(rule, config)) if failed else [],
+        )
+    if isinstance(rule, FreshnessRule):
+        return _freshness(rule, stats[f"{key}_newest"], now)
+    if isinstance(rule, UniqueKeyRule):
+        return _unique_key(rule, frame)
+    return _partition_completeness(rule, frame)
+
+
+def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -> RuleResult:
+    if newest_epoch is None:
+        return _result(
+            rule,
+            rule.column,
+            failed=True,
+            observed=None,
+            threshold=rule.max_age_hours,
+            message=f"no values in '{rule.column}' to judge freshness by",
+        )
+    newest = datetime.fromtimestamp(newest_epoch, tz=UTC)
+    age_hours = (now - newest).total_seconds() / 3600
+    return _result(
+        rule,
+        rule.column,
+        failed=age_hours > rule.max_age_hours,
+        observed={"newest": newest.isoformat(), "age_hours": round(age_hours, 2)},
+        threshold=rule.max_age_hours,
+        message=(
+            f"newest value is {age_hours:.1f} hours old (at {newest.isoformat()}); "
+            f"at most {rule.max_age_hours:g} hours allowed"
+        ),
+    )
+
+
+def _unique_key(rule: UniqueKeyRule, frame: DataFrame) -> RuleResult:
+    duplicates = (
+        frame.groupBy(*rule.columns).agg(F.count(F.lit(1)).alias("rows")).filter(F.col("rows") > 1)
+    )
+    totals = duplicates.agg(F.count(F.lit(1)).alias("keys"), F.sum("rows").alias("rows")).first()
+    keys = int(totals["keys"]) if totals is not None else 0
+    rows = int(totals["rows"] or 0) if totals is not None else 0
+    offending = []
+    if keys:
+        offending = [
+            json.loads(r[0])
+            for r in duplicates.orderBy(*rule.columns)
+            .select(F.to_json(F.struct("*"), {"ignoreNullFields": "false"}))
+            .limit(MAX_OFFENDING_ROWS)
+            .collect()
+        ]
+    return _result(
+        rule,
+        ",".join(rule.columns),
+        failed=keys > 0,
+        observed=keys,
+        threshold=0,
+        message=f"{keys} key values of ({', '.join(rule.columns)}) appear more than once "
+        f"({rows} rows)",
+        offending=offending,
+    )
+
+
+def _partition_completeness(rule: PartitionCompletenessRule, frame: DataFrame) -> RuleResult:
+    counts = {
+        r[0]: int(r[1]) for r in frame.groupBy(rule.partition).count().collect() if r[0] is not None
+    }
+    threshold = {"min_rows": rule.min_rows}
+    days: dict[date, int] = {}
+    unreadable = []
+    for value, count in counts.items():
+        try:
+            days[date.fromisoformat(value)] = count
+        except ValueError:
+            unreadable.append(value)
+    if unreadable:
+        return _result(
+            rule,
+            rule.partition,
+            failed=True,
+            observed={"not_days": sorted(unreadable)[:MAX_LISTED]},
+            threshold=threshold,
+            message=f"partition values are not days (yyyy-MM-dd): {sorted(unreadable)[:3]}",
+        )
+    if not days:
+        return _result(
+            rule,
+            rule.partition,
+            failed=False,
+            observed={"days": 0},
+            threshold=threshold,
+            message="no partitions (the row_count rule judges an empty run)",
+        )
+    first, last = min(days), max(days)
+    span = (last - first).days + 1
+    missing = [first + timedelta(d) for d in range(span) if first + timedelta(d) not in days]
+    thin = {d: n for d, n in sorted(days.items()) if n < rule.min_rows}
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing day(s): {[d.isoformat() for d in missing[:3]]}")
+    if thin:
+        problems.append(f"{len(thin)} day(s) with fewer than {rule.min_rows} rows")
+    offending = [{rule.partition: d.isoformat(), "rows": 0} for d in missing]
+    offending += [{rule.partition: d.isoformat(), "rows": n} for d, n in thin.items()]
+    return _result(
+        rule,
+        rule.partition,
+        failed=bool(problems),
+        observed={
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "days": len(days),
+            "missing_days": [d.isoformat() for d in missing[:MAX_LISTED]],
+            "days_below_min_rows": {d.isoformat(): n for d, n in list(thin.items())[:MAX_LISTED]},
+        },
+        threshold=threshold,
+        message="; ".join(problems)
+        or f"{len(days)} consecutive day(s) {first} .. {last}, each with >= {rule.min_rows} rows",
+        offending=offending[:MAX_OFFENDING_ROWS],
+    )
+
+
+def _result(
+    rule: Rule,
+    column: str | None,
+    *,
+    failed: bool,
+    observed: Any,
+    threshold: Any,
+    message: str,
+    offending: list[dict[str, Any]] | None = None,
+) -> RuleResult:
+    return RuleResult(
+        rule=rule.rule,
+        column=column,
+        severity=rule.severity,
+        status="failed" if failed else "passed",
+        observed=observed,
+        threshold=threshold,
+        message=message,
+        offending_rows=offending or [],
+    )
+
+
+def _examples(frame: DataFrame, condition: Column) -> list[dict[str, Any]]:
+    """Up to five offending rows, as JSON-ready dicts (timestamps as ISO text, in UTC)."""
+    rows = (
+        frame.filter(condition)
+        .select(F.to_json(F.struct("*"), {"ignoreNullFields": "false"}))
+        .limit(MAX_OFFENDING_ROWS)
+        .collect()
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if math.isfinite(float(value)) else str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

@@ -1,0 +1,4 @@
+"""The transform job's Glue script is job.py.
+
+A package only so that type checkers tell the four job.py modules apart.
+"""

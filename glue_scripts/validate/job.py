@@ -1,0 +1,11 @@
+"""Glue script of the validate job.
+
+The work is in gluekit_glue.jobs.validate; the package reaches Glue as --extra-py-files.
+"""
+
+import sys
+
+from gluekit_glue.jobs import main
+
+if __name__ == "__main__":
+    main(sys.argv, "validate")

@@ -1,0 +1,48 @@
+"""Fixtures of the Glue tests: one local SparkSession for the whole run (the JVM takes ~6 s to
+start) and a moto-backed AWS with the kit's buckets, catalog and workflows."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gluekit_glue.session import apply_settings
+from pyspark.sql import SparkSession
+
+from tests.glue.pipeline_env import PipelineEnv, pipeline_env
+
+# PySpark turns timestamps into naive Python datetimes in the process's local time zone; the
+# expected values in these tests are UTC, like the jobs' session time zone.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("gluekit-glue-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        # A short-lived test JVM: the C1 compiler alone warms up in a third of the time.
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    apply_settings(session)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def env(spark: SparkSession, tmp_path: Path) -> Iterator[PipelineEnv]:
+    """A fresh moto AWS and local root per test."""
+    with pipeline_env(spark, tmp_path / "root") as environment:
+        yield environment

@@ -1,0 +1,186 @@
+"""Every validation rule, passing and failing, on tiny staged frames."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from gluekit_glue.config import parse_config
+from gluekit_glue.contract import dataset_schema
+from gluekit_glue.rules import RuleResult, evaluate_rules, report_status, summary_text
+from pyspark.sql import DataFrame, SparkSession
+
+from tests.glue.pipeline_env import rendered_configs
+
+NOW = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+RULES: list[dict[str, Any]] = [
+    {"rule": "row_count", "min": 2, "max": 3, "severity": "error"},
+    {"rule": "unique_key", "columns": None, "severity": "error"},
+    {"rule": "null_rate", "column": "currency", "max": 0.34, "severity": "warn"},
+    {"rule": "accepted_values", "column": "status", "values": ["new", "paid"], "severity": "error"},
+    {"rule": "range", "column": "amount", "min": 0, "max": 100, "severity": "error"},
+    {
+        "rule": "range",
+        "column": "created_at",
+        "min": "2026-11-01T00:00:00Z",
+        "max": "2026-11-30",
+        "severity": "error",
+    },
+    {"rule": "freshness", "column": "created_at", "max_age_hours": 48, "severity": "warn"},
+    {"rule": "partition_completeness", "partition": None, "min_rows": 1, "severity": "error"},
+]
+LABELS = [
+    "row_count",
+    "unique_key",
+    "null_rate",
+    "accepted_values",
+    "range(amount)",
+    "range(created_at)",
+    "freshness",
+    "partition_completeness",
+]
+
+
+def orders(spark: SparkSession, rows: list[tuple]) -> DataFrame:
+    """Staged orders rows: (order_id, status, amount, currency, created_at, dt)."""
+    config = parse_config(rendered_configs()["orders"])
+    full = [
+        (oid, "C-1", status, Decimal(str(amount)), currency, at, at, dt)
+        for oid, status, amount, currency, at, dt in rows
+    ]
+    return spark.createDataFrame(full, dataset_schema(config))
+
+
+def evaluate(frame: DataFrame) -> dict[str, RuleResult]:
+    config = copy.deepcopy(rendered_configs()["orders"])
+    config["validation"] = RULES
+    _, results = evaluate_rules(frame, parse_config(config), NOW)
+    return dict(zip(LABELS, results, strict=True))
+
+
+@pytest.fixture(scope="module")
+def passing(spark: SparkSession) -> dict[str, RuleResult]:
+    return evaluate(
+        orders(
+            spark,
+            [
+                ("O-1", "new", 10, "EUR", datetime(2026, 11, 20, 8), "2026-11-20"),
+                ("O-2", "paid", 0, None, datetime(2026, 11, 21, 9), "2026-11-21"),
+                ("O-3", "paid", 100, "USD", datetime(2026, 11, 21, 23), "2026-11-21"),
+            ],
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def failing(spark: SparkSession) -> dict[str, RuleResult]:
+    return evaluate(
+        orders(
+            spark,
+            [
+                ("O-1", "refunded", -5, None, datetime(2026, 10, 1, 8), "2026-10-01"),
+                ("O-1", "new", 100.01, None, datetime(2026, 10, 3, 9), "2026-10-03"),
+                ("O-2", "paid", 1, "EUR", datetime(2026, 10, 3, 9), "2026-10-03"),
+                ("O-3", "paid", 1, "EUR", datetime(2026, 10, 3, 9), "2026-10-03"),
+            ],
+        )
+    )
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_rule_passes_on_good_data(passing: dict[str, RuleResult], label: str) -> None:
+    assert passing[label].status == "passed", passing[label].message
+    assert passing[label].offending_rows == []
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_rule_fails_on_bad_data(failing: dict[str, RuleResult], label: str) -> None:
+    assert failing[label].status == "failed", failing[label].message
+
+
+def test_failed_rules_observe_what_broke_them(failing: dict[str, RuleResult]) -> None:
+    assert failing["row_count"].observed == 4
+    assert failing["unique_key"].offending_rows == [{"order_id": "O-1", "rows": 2}]
+    assert failing["null_rate"].observed == 0.5
+    assert [r["status"] for r in failing["accepted_values"].offending_rows] == ["refunded"]
+    assert failing["range(amount)"].observed == {
+        "min": -5.0,
+        "max": 100.01,
+        "below_min": 1,
+        "above_max": 1,
+    }
+    assert failing["range(created_at)"].observed["below_min"] == 4
+    assert failing["freshness"].observed["newest"] == "2026-10-03T09:00:00+00:00"
+    assert failing["partition_completeness"].observed["missing_days"] == ["2026-10-02"]
+    assert failing["partition_completeness"].offending_rows == [{"dt": "2026-10-02", "rows": 0}]
+
+
+def test_offending_rows_are_json_ready_and_at_most_five(spark: SparkSession) -> None:
+    at = datetime(2026, 11, 21, 8)
+    frame = orders(spark, [(f"O-{i}", "bad", 1, "EUR", at, "2026-11-21") for i in range(9)])
+
+    result = evaluate(frame)["accepted_values"]
+
+    assert result.observed == 9
+    assert len(result.offending_rows) == 5
+    assert result.offending_rows[0]["created_at"] == "2026-11-21T08:00:00.000Z"
+    assert result.offending_rows[0]["amount"] == 1.0
+
+
+def test_partition_completeness_counts_rows_per_day(spark: SparkSession) -> None:
+    config = copy.deepcopy(rendered_configs()["orders"])
+    config["validation"] = [{"rule": "partition_completeness", "min_rows": 2, "severity": "error"}]
+    at = datetime(2026, 11, 21, 8)
+    frame = orders(
+        spark,
+        [
+            ("O-1", "new", 1, "E", at, "2026-11-20"),
+            ("O-2", "new", 1, "E", at, "2026-11-21"),
+            ("O-3", "new", 1, "E", at, "2026-11-21"),
+        ],
+    )
+
+    _, [result] = evaluate_rules(frame, parse_config(config), NOW)
+
+    assert result.status == "failed"
+    assert result.observed["days_below_min_rows"] == {"2026-11-20": 1}
+
+
+def test_freshness_of_a_date_column_counts_from_the_end_of_the_day(spark: SparkSession) -> None:
+    config = copy.deepcopy(rendered_configs()["orders"])
+    config["columns"][5]["type"] = "date"
+    config["validation"] = [
+        {"rule": "freshness", "column": "created_at", "max_age_hours": 1, "severity": "error"}
+    ]
+    parsed = parse_config(config)
+    frame = spark.createDataFrame(
+        [("O-1", "C", "new", Decimal(1), None, date(2026, 11, 21), datetime(2026, 11, 21), "d")],
+        dataset_schema(parsed),
+    )
+
+    _, [result] = evaluate_rules(frame, parsed, NOW)
+
+    assert result.status == "passed"
+    assert result.observed["age_hours"] == 0.0
+
+
+def test_an_empty_run_fails_only_row_count_and_freshness(spark: SparkSession) -> None:
+    results = evaluate(orders(spark, []))
+
+    assert [label for label, r in results.items() if r.failed] == ["row_count", "freshness"]
+
+
+def test_summary_and_status_follow_severity(failing: dict[str, RuleResult]) -> None:
+    results = list(failing.values())
+    warn_only = [r for r in results if r.severity == "warn"]
+
+    assert report_status(results) == "failed"
+    assert report_status(warn_only) == "passed"
+    assert (
+        summary_text(warn_only)
+        == "2 of 2 rules failed: null_rate(currency) [warn], freshness(created_at) [warn]"
+    )
+    assert summary_text([]) == "all 0 rules passed"
