@@ -37,7 +37,7 @@ test: setup ## run every test (unit, functional, infra, glue, e2e)
 lint: setup ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy gluekit infra lambdas glue_scripts app.py
+	$(BIN)/mypy gluekit infra lambdas glue_scripts app.py bench
 
 synth: setup ## synthesize ENV's stacks with cdk-nag (ENV=dev)
 	$(CDK) synth -c env=$(ENV) --quiet

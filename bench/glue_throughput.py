@@ -139,14 +139,14 @@ def main() -> int:
         AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
     )
     os.environ.pop("AWS_PROFILE", None)
-    from gluekit_glue.arguments import resolve_options
-    from gluekit_glue.jobs import publish, transform, validate
     from moto import mock_aws
     from pyspark.sql import SparkSession
 
     from gluekit.naming import FoundationNames
     from gluekit.render import glue_job_config
     from gluekit.spec import load_spec_file
+    from gluekit_glue.arguments import resolve_options
+    from gluekit_glue.jobs import publish, transform, validate
 
     foundation = FoundationNames("gluekit-bench", "123456789012", "us-east-1")
     spec = load_spec_file(REPO / "pipelines" / "orders.yaml", foundation.prefix).spec

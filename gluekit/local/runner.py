@@ -100,8 +100,8 @@ def _local_environment() -> Iterator[None]:
 
 def _forget_function_state() -> None:
     """Drop configuration and clients the handlers cached, as a new execution environment."""
-    from bridge import handler as bridge_handler
-    from notifier import handler as notifier_handler
+    import bridge.handler as bridge_handler
+    import notifier.handler as notifier_handler
     from shared.aws import reset_clients
 
     bridge_handler.runtime.cache_clear()
@@ -206,8 +206,8 @@ class _LocalRun:
         os.environ[BRIDGE_CONFIG_ENV] = json.dumps(bridge)
         os.environ[NOTIFIER_CONFIG_ENV] = json.dumps(notifier)
         os.environ["POWERTOOLS_METRICS_NAMESPACE"] = METRICS_NAMESPACE
-        from bridge import handler as bridge_handler
-        from notifier import handler as notifier_handler
+        import bridge.handler as bridge_handler
+        import notifier.handler as notifier_handler
 
         # Configuration is parsed once per execution environment: start a fresh one.
         _forget_function_state()

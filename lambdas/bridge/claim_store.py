@@ -10,7 +10,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
-from shared.aws import client
 
 from bridge.claims import (
     PARTITION_KEY,
@@ -22,6 +21,7 @@ from bridge.claims import (
     State,
 )
 from bridge.events import ObjectRef
+from shared.aws import client
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 Item = dict[str, Any]

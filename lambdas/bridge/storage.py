@@ -10,10 +10,10 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from shared.aws import client
 
 from bridge.events import ObjectRef
 from bridge.preflight import Head
+from shared.aws import client
 
 # CopyObject copies at most 5 GiB in one request; larger objects go through a multipart copy.
 SINGLE_COPY_LIMIT = 5 * 1024**3

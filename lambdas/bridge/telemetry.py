@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from aws_lambda_powertools.metrics import MetricUnit
+
 from shared.observability import observability
 
 logger, tracer, metrics = observability("bridge")
@@ -40,6 +41,9 @@ class Tally:
 
 def publish(tally: Tally, pipeline: str) -> None:
     """Add this invocation's counts; `log_metrics` on the handler flushes them."""
+    # A flush with metrics disabled (local runs) keeps the previous invocation's set: start
+    # from a clean one so that the dimension is added once, never overwritten.
+    metrics.clear_metrics()
     metrics.add_dimension(name=PIPELINE_DIMENSION, value=pipeline)
     for field_name, metric_name in METRIC_NAMES.items():
         metrics.add_metric(

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
-from shared.aws import client
 
 from notifier.facts import (
     JobRunFacts,
@@ -23,6 +22,7 @@ from notifier.facts import (
     report_from_document,
     workflow_run_from_response,
 )
+from shared.aws import client
 
 # A manifest of 10,000 files is about 2 MB; refuse anything far beyond what the kit writes.
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.aws import client
-
 from notifier.message import Notification
+from shared.aws import client
 
 # SNS allows 256 KiB per message, the JSON structure with all its copies included.
 MAX_MESSAGE_BYTES = 256 * 1024

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gluekit_glue.session import apply_settings
 from pyspark.sql import SparkSession
 
+from gluekit_glue.session import apply_settings
 from tests.glue.pipeline_env import PipelineEnv, pipeline_env
 
 # PySpark turns timestamps into naive Python datetimes in the process's local time zone; the

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from gluekit_glue.arguments import JobOptions, resolve_options
-from gluekit_glue.config import JobConfig, parse_config
-from gluekit_glue.datasets import read_dataset
-from gluekit_glue.jobs import compact, publish, transform, validate
-from gluekit_glue.summary import StepSummary
 from moto import mock_aws
 from pyspark.sql import SparkSession
 
 from gluekit.naming import FoundationNames, PipelineNames
 from gluekit.render import glue_job_config
 from gluekit.spec import load_specs
+from gluekit_glue.arguments import JobOptions, resolve_options
+from gluekit_glue.config import JobConfig, parse_config
+from gluekit_glue.datasets import read_dataset
+from gluekit_glue.jobs import compact, publish, transform, validate
+from gluekit_glue.summary import StepSummary
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from gluekit_glue.arguments import (
     ArgumentError,
     extra_arguments,
@@ -12,9 +15,6 @@ from gluekit_glue.arguments import (
     resolve_options,
     to_glue_arguments,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
 from tests.glue.pipeline_env import rendered_configs
 
 CONFIG = json.dumps(rendered_configs()["orders"])

@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+
 from gluekit_glue.compact import parse_partition_specs, records_per_file
 from gluekit_glue.contract import dataset_schema
 from gluekit_glue.jobs.common import JobFailed
-
 from tests.glue.pipeline_env import PipelineEnv
 
 

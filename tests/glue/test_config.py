@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+
 from gluekit_glue.config import (
     AcceptedValuesRule,
     ConfigError,
@@ -17,7 +18,6 @@ from gluekit_glue.config import (
     UniqueKeyRule,
     parse_config,
 )
-
 from tests.glue.pipeline_env import FOUNDATION, rendered_configs
 
 RENDERED = rendered_configs()

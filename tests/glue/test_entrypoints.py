@@ -7,8 +7,8 @@ import runpy
 import sys
 
 import pytest
-from gluekit_glue.jobs.common import JobFailed
 
+from gluekit_glue.jobs.common import JobFailed
 from tests.glue.pipeline_env import REPO, SAMPLES, PipelineEnv
 
 

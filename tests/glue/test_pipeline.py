@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from gluekit_glue.jobs.common import JobFailed, ValidationFailed
-from gluekit_glue.summary import StepSummary
 from pyspark.sql import SparkSession
 
+from gluekit_glue.jobs.common import JobFailed, ValidationFailed
+from gluekit_glue.summary import StepSummary
 from tests.glue.pipeline_env import SAMPLES, PipelineEnv, pipeline_env
 
 ORDERS: dict[str, bytes | Path] = {

@@ -6,7 +6,6 @@ import gzip
 
 from gluekit_glue.config import CsvOptions, SourceConfig
 from gluekit_glue.preflight import check_parquet_file, check_text_file
-
 from tests.glue.pipeline_env import SAMPLES
 
 ORDERS_COLUMNS = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from gluekit_glue.aws import Aws
 from gluekit_glue.jobs import publish
 from gluekit_glue.jobs.common import JobFailed
-
 from tests.glue.pipeline_env import SAMPLES, PipelineEnv
 
 

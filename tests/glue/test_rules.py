@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pyspark.sql import DataFrame, SparkSession
+
 from gluekit_glue.config import parse_config
 from gluekit_glue.contract import dataset_schema
 from gluekit_glue.rules import RuleResult, evaluate_rules, report_status, summary_text
-from pyspark.sql import DataFrame, SparkSession
-
 from tests.glue.pipeline_env import rendered_configs
 
 NOW = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)

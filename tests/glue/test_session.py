@@ -8,10 +8,10 @@ import types
 from typing import Any
 
 import pytest
-from gluekit_glue.arguments import resolve_options
-from gluekit_glue.session import start_session
 from pyspark.sql import SparkSession
 
+from gluekit_glue.arguments import resolve_options
+from gluekit_glue.session import start_session
 from tests.glue.pipeline_env import rendered_configs
 
 ARGV = [

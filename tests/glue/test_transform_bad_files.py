@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gluekit_glue.summary import StepSummary
 from pyspark.sql import SparkSession
 
+from gluekit_glue.summary import StepSummary
 from tests.glue.pipeline_env import FOUNDATION, SAMPLES, pipeline_env
 
 HEADER = b"order_id,customer_id,status,amount,currency,created_at,last_modified\n"

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Literal
 
 import pytest
+from pyspark.sql import DataFrame, SparkSession
+
 from gluekit_glue.config import ColumnConfig, PartitionConfig
 from gluekit_glue.contract import CORRUPT_RECORD
 from gluekit_glue.datasets import escape_path_name
@@ -18,7 +20,6 @@ from gluekit_glue.transform import (
     derive_partitions,
     keep_latest,
 )
-from pyspark.sql import DataFrame, SparkSession
 
 Transform = Literal["day", "month", "year", "hour", "identity"]
 

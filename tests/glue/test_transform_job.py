@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+
 from gluekit_glue.arguments import resolve_options
 from gluekit_glue.contract import parquet_read_schema
 from gluekit_glue.jobs import transform
 from gluekit_glue.jobs.common import JobFailed, ValidationFailed
-
 from tests.glue.pipeline_env import FOUNDATION, SAMPLES, PipelineEnv
 
 EVENTS_SAMPLE = SAMPLES / "events" / "app-events-2026-11-21.jsonl.gz"

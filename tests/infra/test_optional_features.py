@@ -24,12 +24,10 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Template:
     data["source"]["prefix"] = "orders-flex/"
     data["crawler"] = {"enabled": True}
     data["compaction"] = {"schedule": "cron(0 3 ? * SUN *)"}
-    data["job"].update({"execution_class": "flex", "glue_version": "6.0",
-                        "max_concurrent_runs": 3})
+    data["job"].update({"execution_class": "flex", "glue_version": "6.0", "max_concurrent_runs": 3})
     spec = PipelineSpec.model_validate(data)
     app = cdk.App(context=feature_flags(), outdir=str(tmp_path_factory.mktemp("variant")))
-    stacks = build_kit(app, environment=load_environment("dev"),
-                       specs=[LoadedSpec(ORDERS, spec)])
+    stacks = build_kit(app, environment=load_environment("dev"), specs=[LoadedSpec(ORDERS, spec)])
     app.synth()  # cdk-nag runs here too: the optional resources pass it as well
     return Template.from_stack(stacks.pipelines["orders-flex"])
 
@@ -47,26 +45,35 @@ def test_raw_crawler_never_rewrites_the_contract_table(variant: Template) -> Non
 
 
 def test_crawler_runs_with_the_start_trigger_and_its_failure_alerts(variant: Template) -> None:
-    variant.has_resource_properties("AWS::Glue::Trigger", {
-        "Type": "ON_DEMAND",
-        "Actions": Match.array_with([Match.object_like({"CrawlerName": Match.any_value()})]),
-    })
-    variant.has_resource_properties("AWS::Events::Rule", {
-        "EventPattern": {
-            "source": ["aws.glue"],
-            "detail-type": ["Glue Crawler State Change"],
-            "detail": {"crawlerName": ["gluekit-dev-orders-flex-raw"], "state": ["Failed"]},
+    variant.has_resource_properties(
+        "AWS::Glue::Trigger",
+        {
+            "Type": "ON_DEMAND",
+            "Actions": Match.array_with([Match.object_like({"CrawlerName": Match.any_value()})]),
         },
-    })
+    )
+    variant.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.glue"],
+                "detail-type": ["Glue Crawler State Change"],
+                "detail": {"crawlerName": ["gluekit-dev-orders-flex-raw"], "state": ["Failed"]},
+            },
+        },
+    )
 
 
 def test_compaction_runs_on_its_own_schedule(variant: Template) -> None:
-    variant.has_resource_properties("AWS::Glue::Trigger", {
-        "Type": "SCHEDULED",
-        "Schedule": "cron(0 3 ? * SUN *)",
-        "StartOnCreation": True,
-        "Actions": [Match.object_like({"JobName": Match.any_value()})],
-    })
+    variant.has_resource_properties(
+        "AWS::Glue::Trigger",
+        {
+            "Type": "SCHEDULED",
+            "Schedule": "cron(0 3 ? * SUN *)",
+            "StartOnCreation": True,
+            "Actions": [Match.object_like({"JobName": Match.any_value()})],
+        },
+    )
 
 
 def test_flex_jobs_on_glue_6(variant: Template) -> None:

@@ -19,6 +19,8 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
+from moto import mock_aws
+
 from bridge import clock, handler
 from bridge.claims import (
     PARTITION_KEY,
@@ -28,12 +30,10 @@ from bridge.claims import (
     TTL_ATTRIBUTE,
 )
 from bridge.config import CONFIG_ENV
-from moto import mock_aws
-from shared.aws import client, reset_clients
-
 from gluekit.naming import FoundationNames
 from gluekit.render import bridge_config
 from gluekit.spec import load_spec_file
+from shared.aws import client, reset_clients
 from tests.events import load_event
 
 ACCOUNT = "123456789012"

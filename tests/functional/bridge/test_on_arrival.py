@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
+
 from bridge.claim_store import DynamoClaimStore
 from bridge.workflow import WorkflowRuns
 from shared.aws import single_attempt_client
-
 from tests.events import load_event
 from tests.functional.bridge.conftest import (
     FOUNDATION,

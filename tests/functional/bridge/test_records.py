@@ -8,8 +8,8 @@ import logging
 from typing import Any
 
 import pytest
-from bridge import handler
 
+from bridge import handler
 from tests.events import load_event
 from tests.functional.bridge.conftest import FOUNDATION, World, failed_ids, message_ids
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+
 from bridge.claim_store import DynamoClaimStore
 from bridge.config import BridgeConfig
 from bridge.flush import FlushIncomplete, flush_pending
 from bridge.runtime import Gateways, Invocation
 from bridge.workflow import WorkflowRuns
 from shared.aws import single_attempt_client
-
 from tests.events import load_event
 from tests.functional.bridge.conftest import (
     SAMPLES_DIR,

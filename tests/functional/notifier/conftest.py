@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
-from notifier import handler
-from notifier.config import CONFIG_ENV
-from shared.aws import client, reset_clients
 
 from gluekit.naming import FoundationNames
 from gluekit.render import notifier_config
 from gluekit.spec import load_spec_file
+from notifier import handler
+from notifier.config import CONFIG_ENV
+from shared.aws import client, reset_clients
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

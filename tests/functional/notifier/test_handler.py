@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from notifier import handler, message
 from notifier.config import ConfigError
-
 from tests.events import load_event
 from tests.functional.notifier.conftest import (
     JOB_TIMEOUT_MINUTES,

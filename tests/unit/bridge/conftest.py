@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bridge.config import BridgeConfig
 
+from bridge.config import BridgeConfig
 from gluekit.naming import FoundationNames
 from gluekit.render import bridge_config
 from gluekit.spec import load_spec_file

@@ -6,8 +6,8 @@ import dataclasses
 import json
 
 import pytest
-from bridge.config import CONFIG_ENV, BridgeConfig, ConfigError, load_config
 
+from bridge.config import CONFIG_ENV, BridgeConfig, ConfigError, load_config
 from tests.unit.bridge.conftest import rendered
 
 

@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from bridge.config import BridgeConfig
-from bridge.events import Delivery, Malformed, ObjectRef, Skip, read_message
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bridge.config import BridgeConfig
+from bridge.events import Delivery, Malformed, ObjectRef, Skip, read_message
 from tests.events import load_event
 from tests.unit.bridge.conftest import config_of
 

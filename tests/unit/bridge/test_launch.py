@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+
 from bridge.launch import START_ATTEMPTS, NotStarted, Started, start_run
 from bridge.workflow import WorkflowRuns
 

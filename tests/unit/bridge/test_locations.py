@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bridge.claims import claim_key
 from bridge.config import BridgeConfig
 from bridge.events import ObjectRef
 from bridge.manifest import build_manifest, chunks, new_batch_id, run_properties
 from bridge.preflight import Rejection
 from bridge.quarantine import quarantine_key, reason_document, reason_key
-from hypothesis import given
-from hypothesis import strategies as st
 
 NOW = 1_795_255_200.0  # 2026-11-21T10:00:00Z
 RAW = "gluekit-dev-raw-123456789012-us-east-1"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
+
 from bridge.config import BridgeConfig
 from bridge.preflight import TEXT_LIMIT, Head, Rejection, check_content, check_listing
-
 from tests.unit.bridge.conftest import SAMPLES_DIR, config_of
 
 ORDERS_CSV = (SAMPLES_DIR / "orders" / "orders-2026-11-20.csv").read_bytes()

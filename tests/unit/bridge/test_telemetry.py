@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from bridge.telemetry import METRIC_NAMES, Tally, metrics, publish
 from shared.observability import observability
 

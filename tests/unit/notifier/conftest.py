@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from notifier.config import NotifierConfig, parse_config
 
 from gluekit.naming import FoundationNames
 from gluekit.render import notifier_config
 from gluekit.spec import load_spec_file
+from notifier.config import NotifierConfig, parse_config
 
 PIPELINE_SPEC = Path(__file__).resolve().parents[3] / "pipelines" / "orders.yaml"
 # Not the tests' AWS region (us-east-1): links and commands must follow the configuration.

@@ -6,10 +6,10 @@ import dataclasses
 import json
 
 import pytest
-from notifier import events
-from notifier.config import CONFIG_ENV, ConfigError, NotifierConfig, parse_config
 
 from gluekit import render
+from notifier import events
+from notifier.config import CONFIG_ENV, ConfigError, NotifierConfig, parse_config
 from tests.unit.notifier.conftest import TOPIC_ARN, rendered_config
 
 

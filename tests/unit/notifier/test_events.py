@@ -12,7 +12,6 @@ from notifier.events import (
     Skipped,
     parse_event,
 )
-
 from tests.events import load_event
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from notifier.facts import (
     job_run_from_response,
     manifest_from_document,

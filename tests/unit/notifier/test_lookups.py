@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.stub import Stubber
+
 from notifier import lookups
 from shared.aws import client, reset_clients
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from notifier import message
 from notifier.config import NotifierConfig
 from notifier.events import CrawlerFailed, JobRunEnded, ObjectQuarantined, parse_event
@@ -20,7 +21,6 @@ from notifier.facts import (
     ValidationReport,
     WorkflowRunFacts,
 )
-
 from tests.events import load_event
 
 RUN_ID = "wr_" + "5e" * 32
