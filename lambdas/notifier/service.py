@@ -34,6 +34,8 @@ class Outcome:
 
 def notify(event: Any, config: NotifierConfig) -> Outcome:
     # The kit's alarms and dashboards match metrics on {Pipeline} alone (shared.observability).
+    # Start from a clean set: a flush with metrics disabled (local runs) keeps the last one.
+    metrics.clear_metrics()
     metrics.add_dimension(name="Pipeline", value=config.pipeline)
     alert = parse_event(event, config)
     if isinstance(alert, Skipped):
