@@ -34,6 +34,12 @@ def add_local_commands(sub: Any, with_specs: Callable[[argparse.ArgumentParser],
     )
     run.add_argument("--report-json", type=Path, help="also write the report as JSON here")
     run.add_argument(
+        "--args",
+        default="",
+        metavar="KEY=value,KEY2=value",
+        help="this run's values for the pipeline's job parameters",
+    )
+    run.add_argument(
         "--redeliver",
         action="store_true",
         help="deliver every event twice, as SQS may (shows deduplication)",
@@ -72,11 +78,31 @@ def _pipeline(args: argparse.Namespace) -> tuple[Any, str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from gluekit.local.runner import run_pipeline
+    from gluekit_glue.arguments import ArgumentError, parse_overrides
 
     spec, prefix = _pipeline(args)
     try:
+        overrides = parse_overrides(args.args)
+    except ArgumentError as exc:
+        print(f"error: --args: {exc}", file=sys.stderr)
+        return 2
+    unknown = sorted(set(overrides) - set(spec.job.parameters))
+    if unknown:
+        known = ", ".join(sorted(spec.job.parameters)) or "none"
+        print(
+            f"error: --args: {', '.join(unknown)}: not a job parameter of "
+            f"{spec.name} (its parameters: {known})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
         report = run_pipeline(
-            spec, list(args.drop), prefix=prefix, workdir=args.workdir, redeliver=args.redeliver
+            spec,
+            list(args.drop),
+            prefix=prefix,
+            workdir=args.workdir,
+            redeliver=args.redeliver,
+            overrides=overrides,
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -33,6 +33,7 @@ class RunOutcome:
     steps: list[StepOutcome] = field(default_factory=list)
     validation: dict[str, Any] | None = None
     partitions: list[str] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)  # the job parameters it ran with
 
     @property
     def failed(self) -> bool:

@@ -66,6 +66,7 @@ def run_pipeline(
     prefix: str,
     workdir: Path,
     redeliver: bool = False,
+    overrides: dict[str, str] | None = None,
     progress: Progress = print,
 ) -> LocalReport:
     """Run `spec` on `drops`; the curated output stays in `workdir` for `gluekit local query`."""
@@ -78,7 +79,7 @@ def run_pipeline(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
     with _local_environment(), mock_aws():
-        report = _LocalRun(spec, prefix, workdir, progress).run(drops, redeliver)
+        report = _LocalRun(spec, prefix, workdir, progress, overrides or {}).run(drops, redeliver)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -110,13 +111,21 @@ def _forget_function_state() -> None:
 
 
 class _LocalRun:
-    def __init__(self, spec: PipelineSpec, prefix: str, workdir: Path, progress: Progress):
+    def __init__(
+        self,
+        spec: PipelineSpec,
+        prefix: str,
+        workdir: Path,
+        progress: Progress,
+        overrides: dict[str, str],
+    ):
         from gluekit.local.emulator import provision
 
         self.spec = spec
         self.workdir = workdir
         self.local_root = workdir / "s3"
         self.progress = progress
+        self.overrides = overrides
         self.emulated = provision(spec, prefix)
         self.names: PipelineNames = self.emulated.names
         self.foundation: FoundationNames = self.emulated.foundation
@@ -250,7 +259,7 @@ class _LocalRun:
                 mark = "✔" if result.state == "SUCCEEDED" else "✘"
                 self.progress(f"  {mark} {step} {result.state} in {result.seconds:.1f} s")
 
-        scheduler = LocalScheduler(self.names.workflow, self.local_root, on_step)
+        scheduler = LocalScheduler(self.names.workflow, self.local_root, on_step, self.overrides)
         for run in sorted(runs, key=lambda r: r["StartedOn"]):
             properties = run.get("WorkflowRunProperties", {})
             run_id = run["WorkflowRunId"]
@@ -278,6 +287,8 @@ class _LocalRun:
                         error=result.error,
                     )
                 )
+                if step == "transform":
+                    outcome.parameters = dict(summary.get("details", {}).get("parameters", {}))
                 if step == "publish" and result.state == "SUCCEEDED":
                     outcome.partitions = [str(p) for p in summary.get("partitions", [])]
                 if result.state != "SUCCEEDED":

@@ -34,10 +34,18 @@ StepListener = Callable[[str, StepResult | None], None]
 
 
 class LocalScheduler:
-    def __init__(self, workflow: str, local_root: Path, on_step: StepListener) -> None:
+    def __init__(
+        self,
+        workflow: str,
+        local_root: Path,
+        on_step: StepListener,
+        overrides: dict[str, str] | None = None,
+    ) -> None:
         self.workflow = workflow
         self.local_root = local_root
         self.on_step = on_step
+        # A run's own values for the pipeline's job parameters, as StartJobRun Arguments.
+        self.overrides = {f"--{k}": v for k, v in (overrides or {}).items()}
         self.glue = boto3.client("glue", region_name=REGION)
 
     def run(self, run_id: str) -> list[StepResult]:
@@ -70,6 +78,7 @@ class LocalScheduler:
         job_run_id = self.glue.start_job_run(JobName=job_name, Arguments=glue_arguments)["JobRunId"]
         arguments = {
             **job.get("DefaultArguments", {}),
+            **self.overrides,
             "--JOB_NAME": job_name,
             "--JOB_RUN_ID": job_run_id,
             **glue_arguments,

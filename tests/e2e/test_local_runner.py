@@ -169,6 +169,46 @@ def test_cli_exits_non_zero_on_a_failed_step_and_writes_json(
     assert re.search(r"validate\s+FAILED", capsys.readouterr().out)
 
 
+def test_run_parameters_override_the_specs_defaults(
+    specs: dict[str, PipelineSpec], orders_day: LocalReport, workdir: Path
+) -> None:
+    assert orders_day.runs[0].parameters == {"min_amount": "0"}  # the spec's default
+
+    report = run_pipeline(
+        specs["orders"],
+        [SAMPLES / "orders" / "orders-2026-11-21.csv"],
+        prefix=PREFIX,
+        workdir=workdir,
+        overrides={"min_amount": "5"},
+        progress=lambda _: None,
+    )
+
+    assert report.runs[0].parameters == {"min_amount": "5"}
+
+
+def test_cli_rejects_an_unknown_job_parameter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        [
+            "local",
+            "run",
+            "orders",
+            "--workdir",
+            str(tmp_path),
+            "--args",
+            "min_amount=1,colour=red",
+            "--drop",
+            str(SAMPLES / "orders" / "bad" / "orders-breach.csv"),
+        ]
+    )
+
+    assert status == 2
+    assert "colour: not a job parameter of orders (its parameters: min_amount)" in (
+        capsys.readouterr().err
+    )
+
+
 def test_cli_rejects_a_missing_drop_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
