@@ -7,7 +7,7 @@ import re
 from itertools import pairwise
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -34,20 +34,37 @@ GLUE_LOGS_ACKNOWLEDGMENT = Acknowledgment(
     reason="Glue names its log groups at run time (/aws-glue/jobs/..., per security "
     "configuration); the grant covers only the /aws-glue/ namespace.",
 )
-# Glue.Code.from_asset grants the job role read access to the CDK bootstrap assets bucket.
-ASSET_READ_ACKNOWLEDGMENTS = [
-    Acknowledgment(
-        id=f"AwsSolutions-IAM5[{finding}]",
-        reason="CDK's read grant for the job's script and library assets in the "
-        "bootstrap assets bucket.",
+ASSET_READ_REASON = (
+    "CDK's read grant for the job's script and library assets in the bootstrap assets bucket."
+)
+
+
+def asset_read_acknowledgments(stack: Stack) -> list[Acknowledgment]:
+    """glue.Code.from_asset grants the job role read access to the bootstrap assets bucket.
+
+    CDK writes that bucket's ARN with the stack's partition, account and region: literal when
+    the environment pins them (the CLI sets the region), pseudo parameters otherwise.
+    """
+
+    def shown(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    bucket = (
+        f"arn:{shown(stack.partition, 'Partition')}:s3:::cdk-hnb659fds-assets-"
+        f"{shown(stack.account, 'AccountId')}-{shown(stack.region, 'Region')}/*"
     )
-    for finding in (
+    findings = (
         "Action::s3:GetBucket*",
         "Action::s3:GetObject*",
         "Action::s3:List*",
-        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+        f"Resource::{bucket}",
     )
-]
+    return [
+        Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=ASSET_READ_REASON)
+        for finding in findings
+    ]
+
+
 _GLUE_TYPES = {
     "string": glue.Schema.STRING,
     "int": glue.Schema.INTEGER,
@@ -258,7 +275,7 @@ class GluePipeline(Construct):
                 "is limited to the gluekit namespace by condition.",
             ),
             GLUE_LOGS_ACKNOWLEDGMENT,
-            *ASSET_READ_ACKNOWLEDGMENTS,
+            *asset_read_acknowledgments(Stack.of(self)),
         )
         return role
 

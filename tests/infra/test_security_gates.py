@@ -10,8 +10,10 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from infra.kit import apply_security_checks, feature_flags
-from tests.infra.conftest import Synthesized
+from gluekit.environments import load_environment
+from gluekit.spec import load_specs
+from infra.kit import apply_security_checks, build_kit, feature_flags
+from tests.infra.conftest import REPO, Synthesized
 
 
 @pytest.mark.parametrize("env_name", ["dev", "prod"])
@@ -55,3 +57,22 @@ def test_cfn_lint_reports_no_errors_or_warnings(
 
     # Exit status is a bit mask: 2 errors, 4 warnings, 8 informational (FIELD_NOTES).
     assert result.returncode & 0b110 == 0, result.stdout + result.stderr
+
+
+def test_an_environment_pinned_to_account_and_region_passes_too(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # The CLI pins the region (and the account, with credentials): ARNs CDK writes then hold
+    # literal values, and every acknowledgement must still match its finding.
+    environment = load_environment("prod").model_copy(
+        update={"account": "111122223333", "region": "eu-west-1"}
+    )
+    app = cdk.App(context=feature_flags(), outdir=str(tmp_path_factory.mktemp("pinned")))
+    stacks = build_kit(
+        app, environment=environment, specs=load_specs(REPO / "pipelines", environment.name_prefix)
+    )
+
+    app.synth()
+
+    assert stacks.foundation.region == "eu-west-1"
+    assert AwsSolutionsChecks().validate_scope(app).success
