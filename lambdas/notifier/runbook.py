@@ -12,9 +12,12 @@ import shlex
 from collections.abc import Mapping
 from urllib.parse import quote, urlsplit
 
-# Run properties the Glue jobs write while a run is under way (gluekit_glue.jobs.validate and
-# .publish); a replay starts with the bridge's properties only, so it must not inherit these.
-RUN_WRITTEN_PROPERTIES = frozenset({"validation_summary", "validation_status", "published_at"})
+# Run properties the Glue jobs write while a run is under way (gluekit_glue.jobs: transform's
+# data run id, validate's summary, publish's time); a replay starts with the bridge's properties
+# only, so it must not inherit these. tests/glue/test_pipeline.py keeps the two in step.
+RUN_WRITTEN_PROPERTIES = frozenset(
+    {"gluekit_run_id", "validation_summary", "validation_status", "published_at"}
+)
 _DOUBLE_QUOTE_SAFE = re.compile(r'^[^"$`\\!]*$')
 
 

@@ -201,3 +201,16 @@ def test_breach_fails_validation_and_leaves_curated_untouched(
     summary = env.get_json(env.config("orders").summary_uri(run_id, "publish"))
     assert summary["status"] == "failed"
     assert "not publishing" in summary["error"]
+
+
+def test_notifier_replay_drops_exactly_the_properties_the_jobs_write(
+    env: PipelineEnv, orders_run: OrdersRun
+) -> None:
+    # The notifier's replay command carries the bridge's run properties and leaves out those
+    # the jobs write during a run; the two runtimes share no code, so this keeps them in step.
+    from notifier.runbook import RUN_WRITTEN_PROPERTIES
+
+    bridge_properties = {"manifest", "batch_id", "pipeline", "file_count"}
+    written = set(env.run_properties("orders", orders_run.run_id)) - bridge_properties
+
+    assert written == RUN_WRITTEN_PROPERTIES
