@@ -201,6 +201,10 @@ class JobConfig:
         """Where transform copies a manifest version that is no longer the object's latest."""
         return f"s3://{self.buckets.artifacts}/{self.prefixes.staging}{run_id}/inputs/"
 
+    def merged_uri(self, run_id: str) -> str:
+        """Where publish writes the touched partitions, merged, before they replace curated."""
+        return f"s3://{self.buckets.artifacts}/{self.prefixes.staging}{run_id}/merged/"
+
     def compaction_uri(self, run_id: str) -> str:
         return f"s3://{self.buckets.artifacts}/{self.prefixes.staging}compact/{run_id}/"
 

@@ -214,3 +214,22 @@ def test_notifier_replay_drops_exactly_the_properties_the_jobs_write(
     written = set(env.run_properties("orders", orders_run.run_id)) - bridge_properties
 
     assert written == RUN_WRITTEN_PROPERTIES
+
+
+def test_later_runs_merge_into_partitions_instead_of_replacing_them(
+    env: PipelineEnv, orders_run: OrdersRun
+) -> None:
+    # GIVEN the curated table after both exports arrived in one batch
+    together = sorted(env.curated("orders"))
+
+    # WHEN the same exports arrive again, one per run: the older one first, then the newer
+    for index, name in enumerate(ORDERS, start=1):
+        run_id = env.batch("orders", {name: ORDERS[name]}, f"one-file-{index}")
+        assert [s.status for s in env.run_pipeline("orders", run_id)] == ["succeeded"] * 3
+
+    # THEN no row of an earlier run is lost (O-1002..O-1007 live only in the first export),
+    # and each key keeps its latest version by updated_at: the result equals the single batch
+    apart = sorted(env.curated("orders"))
+    assert apart == together
+    statuses = {row[0]: row[2] for row in apart}
+    assert (statuses["O-1001"], statuses["O-1004"]) == ("paid", "shipped")
