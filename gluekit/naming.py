@@ -153,6 +153,30 @@ class PipelineNames:
         return f"{self.base}-job-failed"
 
     @property
+    def quarantine_rule(self) -> str:
+        return f"{self.base}-quarantined"
+
+    @property
+    def crawler_failure_rule(self) -> str:
+        return f"{self.base}-crawler-failed"
+
+    @property
+    def arrival_rule_dlq(self) -> str:
+        return f"{self.base}-arrival-rule-dlq"
+
+    @property
+    def bridge_failures_queue(self) -> str:
+        return f"{self.base}-bridge-failures"
+
+    @property
+    def notifier_rule_dlq(self) -> str:
+        return f"{self.base}-notifier-rule-dlq"
+
+    @property
+    def notifier_failures_queue(self) -> str:
+        return f"{self.base}-notifier-failures"
+
+    @property
     def dashboard(self) -> str:
         return self.base
 
@@ -191,7 +215,17 @@ class PipelineNames:
         return {
             "cloudformation stack": self.stack,
             "lambda function": max((self.bridge_function, self.notifier_function), key=len),
-            "sqs queue": self.bridge_dlq,
+            "sqs queue": max(
+                (
+                    self.bridge_queue,
+                    self.bridge_dlq,
+                    self.arrival_rule_dlq,
+                    self.bridge_failures_queue,
+                    self.notifier_rule_dlq,
+                    self.notifier_failures_queue,
+                ),
+                key=len,
+            ),
             "glue job": longest_job,
             "glue workflow": self.workflow,
             "glue trigger": max(
@@ -199,7 +233,14 @@ class PipelineNames:
             ),
             "glue crawler": self.crawler,
             "eventbridge rule": max(
-                (self.arrival_rule, self.flush_rule, self.failure_rule), key=len
+                (
+                    self.arrival_rule,
+                    self.flush_rule,
+                    self.failure_rule,
+                    self.quarantine_rule,
+                    self.crawler_failure_rule,
+                ),
+                key=len,
             ),
             "cloudwatch dashboard": self.dashboard,
         }

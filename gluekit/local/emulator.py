@@ -77,16 +77,17 @@ def provision(spec: PipelineSpec, prefix: str) -> Emulated:
     events = boto3.client("events", region_name=REGION)
     announcements_url, announcements_arn = _capture_queue(sqs, f"{names.base}-announcements")
     events.put_rule(
-        Name=f"{names.base}-quarantined",
+        Name=names.quarantine_rule,
         EventPattern=json.dumps(
             {
                 "source": [BRIDGE_EVENT_SOURCE],
                 "detail-type": [QUARANTINE_DETAIL_TYPE],
+                "detail": {"pipeline": [spec.name]},
             }
         ),
     )
     events.put_targets(
-        Rule=f"{names.base}-quarantined", Targets=[{"Id": "capture", "Arn": announcements_arn}]
+        Rule=names.quarantine_rule, Targets=[{"Id": "capture", "Arn": announcements_arn}]
     )
     return Emulated(
         foundation=foundation,

@@ -17,7 +17,12 @@ from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config, bridge_queue_settin
 from gluekit.spec import PipelineSpec
 from infra.constructs.hardened_queue import HardenedQueue, dead_letter_queue
 from infra.constructs.kit_function import KitFunction
-from infra.constructs.prefix_grants import PrefixGrants, deploy_names, grant_key_use
+from infra.constructs.prefix_grants import (
+    RAW_READ_ACTIONS,
+    PrefixGrants,
+    deploy_names,
+    grant_key_use,
+)
 
 ARRIVAL_QUEUE_CONCURRENCY = 2
 
@@ -50,7 +55,7 @@ class Bridge(Construct):
         )
         # Deliveries EventBridge could not make after its retries, kept for replay.
         self.rule_dlq = dead_letter_queue(
-            self, "RuleDlq", queue_name=f"{names.base}-arrival-rule-dlq", key=key
+            self, "RuleDlq", queue_name=names.arrival_rule_dlq, key=key
         )
         self.arrival_rule = events.Rule(
             self,
@@ -78,7 +83,7 @@ class Bridge(Construct):
         )
 
         self.function_dlq = dead_letter_queue(
-            self, "FlushFailures", queue_name=f"{names.base}-bridge-failures", key=key
+            self, "FlushFailures", queue_name=names.bridge_failures_queue, key=key
         )
         self.lambda_ = KitFunction(
             self,
@@ -166,17 +171,10 @@ class Bridge(Construct):
         grants = PrefixGrants(role, names.prefix)
         # Pre-flight reads an object's first bytes; a quarantine copy reads it whole.
         # CopyObject copies tags too; copies over 5 GiB go in parts.
-        grants.objects(
-            "ReadOwnRawPrefix",
-            "raw",
-            [
-                "s3:GetObject",
-                "s3:GetObjectVersion",
-                "s3:GetObjectTagging",
-                "s3:GetObjectVersionTagging",
-            ],
-            spec.raw_prefix,
-        )
+        grants.objects("ReadOwnRawPrefix", "raw", RAW_READ_ACTIONS, spec.raw_prefix)
+        # Without ListBucket S3 answers 403, not 404, for a deleted object: the bridge could not
+        # tell a vanished file (skip it) from a real error (retry).
+        grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
         grants.objects(
             "WriteOwnQuarantine",
             "quarantine",

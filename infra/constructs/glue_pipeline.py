@@ -21,13 +21,19 @@ from gluekit.render import glue_job_arguments
 from gluekit.spec import PipelineSpec
 from gluekit.spec.models import DECIMAL_PATTERN
 from infra.constructs.kit_function import log_retention
-from infra.constructs.prefix_grants import PrefixGrants, deploy_names, grant_key_use
+from infra.constructs.prefix_grants import (
+    RAW_READ_ACTIONS,
+    PrefixGrants,
+    deploy_names,
+    grant_key_use,
+)
 
 GLUE_SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "glue_scripts"
 JOB_STEPS = (*STEPS, "compact")
 # Everything in glue_scripts/ but the gluekit_glue package (and its bytecode).
 _LIBRARY_EXCLUDES = ["*", "!gluekit_glue", "!gluekit_glue/**", "**/__pycache__", "**/*.pyc"]
 RAW_TABLE_PREFIX = "raw_"
+
 GLUE_LOGS_ACKNOWLEDGMENT = Acknowledgment(
     id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
     ":log-group:/aws-glue/*]",
@@ -228,11 +234,10 @@ class GluePipeline(Construct):
         )
         runs_prefix = f"runs/{spec.name}/"
         own_artifacts = (names.staging_prefix, names.reports_prefix, runs_prefix)
-        read_write = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        read_write = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"]
         grants = PrefixGrants(role, names.prefix)
-        grants.objects(
-            "ReadOwnRawPrefix", "raw", ["s3:GetObject", "s3:GetObjectVersion"], spec.raw_prefix
-        )
+        # Transform copies raw versions (quarantine, pinned inputs); CopyObject copies tags too.
+        grants.objects("ReadOwnRawPrefix", "raw", RAW_READ_ACTIONS, spec.raw_prefix)
         grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
         grants.objects("ReadOwnManifests", "artifacts", ["s3:GetObject"], names.manifests_prefix)
         grants.objects("WriteOwnArtifacts", "artifacts", read_write, *own_artifacts)
@@ -245,8 +250,13 @@ class GluePipeline(Construct):
         grant_key_use(role, key)
         for statement in (
             iam.PolicyStatement(
-                sid="OwnWorkflowRunProperties",
-                actions=["glue:GetWorkflowRunProperties", "glue:PutWorkflowRunProperties"],
+                sid="OwnWorkflowRuns",
+                # GetWorkflowRun: a resumed run finds its data run through PreviousRunId.
+                actions=[
+                    "glue:GetWorkflowRun",
+                    "glue:GetWorkflowRunProperties",
+                    "glue:PutWorkflowRunProperties",
+                ],
                 resources=[
                     stack.format_arn(
                         service="glue", resource="workflow", resource_name=names.workflow
@@ -320,7 +330,8 @@ class GluePipeline(Construct):
             name=names.crawler,
             role=role.role_arn,
             database_name=database.database_name,
-            table_prefix=RAW_TABLE_PREFIX,
+            # Crawler tables are named after folders; the prefix keeps them inside the grant.
+            table_prefix=f"{RAW_TABLE_PREFIX}{names.table}_",
             description=f"Catalogs {spec.name}'s raw files; never rewrites a contract table",
             targets=glue.CfnCrawler.TargetsProperty(
                 s3_targets=[

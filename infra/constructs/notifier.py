@@ -67,7 +67,7 @@ class Notifier(Construct):
         function = self.function = self.lambda_.function
         # An alert the function could not send after Lambda's retries is kept here.
         self.failures = dead_letter_queue(
-            self, "Failures", queue_name=f"{names.base}-notifier-failures", key=key
+            self, "Failures", queue_name=names.notifier_failures_queue, key=key
         )
         function.configure_async_invoke(
             on_failure=destinations.SqsDestination(self.failures), retry_attempts=2
@@ -81,7 +81,7 @@ class Notifier(Construct):
         )
         # Events EventBridge could not deliver to the function after its retries.
         self.rule_dlq = dead_letter_queue(
-            self, "RuleDlq", queue_name=f"{names.base}-notifier-rule-dlq", key=key
+            self, "RuleDlq", queue_name=names.notifier_rule_dlq, key=key
         )
 
         def target() -> targets.LambdaFunction:
@@ -107,7 +107,7 @@ class Notifier(Construct):
         self.quarantine_rule = events.Rule(
             self,
             "Quarantined",
-            rule_name=f"{names.base}-quarantined",
+            rule_name=names.quarantine_rule,
             description=f"{spec.name}: the bridge quarantined a file",
             event_pattern=events.EventPattern(
                 source=[BRIDGE_EVENT_SOURCE],
@@ -121,7 +121,7 @@ class Notifier(Construct):
             self.crawler_rule = events.Rule(
                 self,
                 "CrawlerFailed",
-                rule_name=f"{names.base}-crawler-failed",
+                rule_name=names.crawler_failure_rule,
                 description=f"{spec.name}: the raw crawler failed",
                 event_pattern=events.EventPattern(
                     source=["aws.glue"],

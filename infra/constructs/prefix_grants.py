@@ -17,6 +17,13 @@ from gluekit.naming import FoundationNames
 # How cdk-nag prints the pseudo parameters inside a finding id.
 _NAG_NAMES = {"account": "<AWS::AccountId>", "region": "<AWS::Region>"}
 KMS_DATA_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+# Reading a raw object version, and copying it elsewhere (CopyObject copies its tags too).
+RAW_READ_ACTIONS = [
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+]
 
 
 def deploy_names(prefix: str) -> FoundationNames:

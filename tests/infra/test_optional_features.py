@@ -39,7 +39,7 @@ def test_raw_crawler_never_rewrites_the_contract_table(variant: Template) -> Non
     assert json.loads(props["Configuration"])["CrawlerOutput"]["Partitions"] == {
         "AddOrUpdateBehavior": "InheritFromTable"
     }
-    assert props["TablePrefix"] == "raw_"
+    assert props["TablePrefix"] == "raw_orders_flex_"
     assert "orders-flex/" in json.dumps(props["Targets"])
     assert props["CrawlerSecurityConfiguration"]
 

@@ -138,8 +138,25 @@ def test_name_too_long_once_prefixed(write_spec: Callable[..., Path]) -> None:
     assert f"name: '{name}' is too long: with prefix 'gluekit-dev' the eventbridge rule name" in (
         error
     )
-    assert f"'gluekit-dev-{name}-job-failed' has 83 characters, the limit is 64" in error
-    assert "allowed: at most 41 characters" in error
+    assert f"'gluekit-dev-{name}-crawler-failed' has 87 characters, the limit is 64" in error
+    assert "allowed: at most 37 characters" in error
+
+
+def test_longest_allowed_name_synthesizes_names_within_every_limit() -> None:
+    # Every name a pipeline's stack creates is counted, not only the obvious ones.
+    from gluekit.naming import LIMITS, PipelineNames, max_pipeline_name_length
+
+    names = PipelineNames("gluekit-prod", "p" * max_pipeline_name_length("gluekit-prod"))
+    created = [
+        names.quarantine_rule,
+        names.crawler_failure_rule,
+        names.arrival_rule_dlq,
+        names.bridge_failures_queue,
+        names.notifier_rule_dlq,
+        names.notifier_failures_queue,
+    ]
+    assert all(len(n) <= LIMITS["eventbridge rule"] for n in created[:2])
+    assert all(len(n) <= LIMITS["sqs queue"] for n in created[2:])
 
 
 def test_uppercase_name_is_rejected_with_the_pattern(write_spec: Callable[..., Path]) -> None:
