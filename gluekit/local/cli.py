@@ -116,12 +116,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from gluekit.local.query import format_table, query
+    from gluekit.local.query import QueryError, format_table, query
 
     spec, prefix = _pipeline(args)
     try:
         columns, rows = query(spec, args.sql, prefix=prefix, workdir=args.workdir)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, QueryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_table(columns, rows))

@@ -10,6 +10,10 @@ from gluekit.naming import FoundationNames, PipelineNames
 from gluekit.spec import PipelineSpec
 
 
+class QueryError(ValueError):
+    """The SQL did not run (a typo, an unknown column): one line that says why."""
+
+
 def curated_dir(spec: PipelineSpec, prefix: str, workdir: Path) -> Path:
     foundation = FoundationNames(prefix, ACCOUNT, REGION)
     names = PipelineNames(prefix, spec.name)
@@ -34,7 +38,10 @@ def query(
     connection.execute(
         f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning=true)"
     )
-    result = connection.execute(sql)
+    try:
+        result = connection.execute(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     columns = [d[0] for d in result.description or []]
     return columns, result.fetchall()
 

@@ -72,6 +72,16 @@ class Source(StrictModel):
             raise ValueError(
                 "compression must be 'none' for parquet (Parquet compresses its own pages)"
             )
+        # Spark picks the codec from the file name: a gzip file not ending in .gz would be
+        # read as plain text and lose every row.
+        if self.suffixes is not None:
+            gz = self.compression == "gzip"
+            wrong = [s for s in self.suffixes if s.endswith(".gz") != gz]
+            if wrong:
+                rule = "end in .gz" if gz else "not end in .gz"
+                raise ValueError(
+                    f"with compression '{self.compression}' every suffix must {rule}; got {wrong}"
+                )
         return self
 
     @field_validator("suffixes")
@@ -173,6 +183,12 @@ class Contract(StrictModel):
             raise ValueError(
                 f"primary_key column(s) {missing} are not in the contract; columns: {names}"
             )
+        nullable_keys = [k for k in self.primary_key if self.column(k).nullable]
+        if nullable_keys:
+            raise ValueError(
+                f"primary_key column(s) {nullable_keys} must be 'nullable: false' "
+                "(rows without a key cannot be told apart)"
+            )
         if self.order_by is not None and self.order_by not in known:
             raise ValueError(f"order_by column '{self.order_by}' is not in the contract")
         by_name = {c.name: c for c in self.columns}
@@ -199,8 +215,9 @@ class Contract(StrictModel):
 
 # -------------------------------------------------------------------------------------- trigger
 class OnArrival(StrictModel):
+    # The bridge checks and claims each file within one invocation: a thousand fits easily.
     max_files: int = Field(
-        100, ge=1, le=10_000, description="Most files started in one workflow run."
+        100, ge=1, le=1000, description="Most files started in one workflow run."
     )
     max_wait_seconds: int = Field(
         60, ge=0, le=300, description="How long the bridge waits to fill a batch."

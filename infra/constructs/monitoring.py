@@ -115,6 +115,18 @@ class PipelineMonitoring(Construct):
             self.kit_metric("ObjectsQuarantined"),
             "the bridge quarantined a file (see the quarantine bucket for the reason)",
         )
+        # Transform keeps going past bad data (the rest of the batch still lands): these two say
+        # that some of it went to quarantine instead.
+        alarm(
+            "rejected-files",
+            self.kit_metric("FilesRejected"),
+            "transform quarantined whole files (empty, bad header, unreadable); see quarantine",
+        )
+        alarm(
+            "rejected-rows",
+            self.kit_metric("RowsRejected"),
+            "transform quarantined rows that did not parse or cast; see quarantine rows/",
+        )
         alarm(
             "validation-failed",
             self.kit_metric("ValidationFailed", statistic="Maximum"),

@@ -209,6 +209,19 @@ def test_cli_rejects_an_unknown_job_parameter(
     )
 
 
+def test_query_with_a_bad_column_prints_one_line(
+    orders_day: LocalReport, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["local", "query", "orders", "SELECT colour FROM orders", "--workdir", str(workdir)]
+    )
+
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: BinderException: ") and "colour" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_cli_rejects_a_missing_drop_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

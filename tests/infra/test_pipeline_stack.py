@@ -349,6 +349,8 @@ def alarms(template: Template) -> dict[str, dict[str, Any]]:
             "GreaterThanOrEqualToThreshold",
             "notBreaching",
         ),
+        ("rejected-files", "FilesRejected", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
+        ("rejected-rows", "RowsRejected", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
         ("stale", "PublishSucceeded", 1, "LessThanThreshold", "breaching"),
     ],
 )

@@ -244,3 +244,23 @@ def test_contract_too_large_for_the_bridge_environment(write_spec: Callable[...,
 
     assert "contract.columns: the bridge's rendered configuration takes" in error
     assert "use shorter source column names or fewer columns" in error
+
+
+def test_nullable_primary_key_is_rejected(write_spec: Callable[..., Path]) -> None:
+    text = MINIMAL_SPEC.format(name="orders", prefix="orders/").replace(
+        "{name: order_id, type: string, nullable: false}", "{name: order_id, type: string}"
+    )
+
+    [error] = errors_of(write_spec(text))
+
+    assert "contract: primary_key column(s) ['order_id'] must be 'nullable: false'" in error
+
+
+def test_gzip_suffixes_must_end_in_gz(write_spec: Callable[..., Path]) -> None:
+    text = MINIMAL_SPEC.format(name="orders", prefix="orders/").replace(
+        "{format: csv, prefix: orders/}", "{format: csv, compression: gzip, suffixes: [.csv]}"
+    )
+
+    [error] = errors_of(write_spec(text))
+
+    assert "source: with compression 'gzip' every suffix must end in .gz; got ['.csv']" in error
