@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 
@@ -98,6 +101,38 @@ def provision(spec: PipelineSpec, prefix: str) -> Emulated:
         bridge_queue_arn=bridge_queue_arn,
         flush_rule_arn=f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{names.flush_rule}",
     )
+
+
+@contextlib.contextmanager
+def workflow_concurrency_enforced() -> Iterator[None]:
+    """Make moto refuse a workflow start beyond MaxConcurrentRuns, as Glue does.
+
+    moto keeps every started run RUNNING and never refuses one (FIELD_NOTES); Glue answers
+    ConcurrentRunsExceededException, the path the bridge must survive without losing files.
+    """
+    from moto.glue.exceptions import ConcurrentRunsExceededException
+    from moto.glue.models import FakeWorkflow
+
+    original = FakeWorkflow.start_run
+
+    def start_run(self: Any, properties: dict[str, str] | None = None) -> str:
+        running = sum(1 for run in self.runs.values() if run.status == "RUNNING")
+        if self.max_concurrent_runs and running >= self.max_concurrent_runs:
+            raise ConcurrentRunsExceededException(
+                f"Concurrent runs exceeded for workflow: {self.name}"
+            )
+        return str(original(self, properties))
+
+    with mock.patch.object(FakeWorkflow, "start_run", start_run):
+        yield
+
+
+def complete_workflow_run(workflow: str, run_id: str) -> None:
+    """Mark a played run COMPLETED, as Glue does when its last node has finished."""
+    from moto.glue.models import glue_backends
+
+    run = glue_backends[ACCOUNT][REGION].workflows[workflow].runs[run_id]
+    run.status = "COMPLETED"
 
 
 def _capture_queue(sqs: Any, name: str) -> tuple[str, str]:

@@ -54,6 +54,8 @@ class LocalReport:
     notifications: list[Notification] = field(default_factory=list)
     curated_location: str = ""
     quarantine_location: str = ""
+    deliveries: int = 0  # SQS records handed to the bridge, redeliveries included
+    redeliveries: int = 0  # records the bridge failed that came back, as SQS brings them
     seconds: float = 0.0
 
     @property
@@ -72,6 +74,10 @@ class LocalReport:
             counts[item.outcome] = counts.get(item.outcome, 0) + 1
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         lines.append(f"Files: {summary or 'none'}")
+        lines.append(
+            f"Bridge deliveries: {self.deliveries} record(s), {self.redeliveries} of them "
+            "redelivered after the bridge failed them"
+        )
         for item in self.files:
             reason = f" — {item.reason}" if item.reason else ""
             lines.append(f"  {item.outcome:<13} {item.key}{reason}")

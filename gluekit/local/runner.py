@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from gluekit.local.aws_events import (
     LambdaContext,
@@ -26,6 +27,7 @@ from gluekit.local.aws_events import (
     scheduled_flush,
     sqs_records,
 )
+from gluekit.local.emulator import complete_workflow_run, workflow_concurrency_enforced
 from gluekit.local.report import (
     FileOutcome,
     LocalReport,
@@ -78,7 +80,7 @@ def run_pipeline(
     for noisy in ("gluekit_glue", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
-    with _local_environment(), mock_aws():
+    with _local_environment(), mock_aws(), workflow_concurrency_enforced():
         report = _LocalRun(spec, prefix, workdir, progress, overrides or {}).run(drops, redeliver)
     report.seconds = time.perf_counter() - started
     return report
@@ -153,8 +155,8 @@ class _LocalRun:
         if self.spec.trigger.schedule is not None:
             self.progress(f"⏰ flush at the schedule ({self.spec.trigger.schedule.cron})")
             self._invoke_bridge(scheduled_flush(self.emulated.flush_rule_arn, self.spec.name))
-        self._announce_quarantines()
-        self._play_runs()
+            self._announce_quarantines()
+            self._play_runs()
         self._collect_file_outcomes(drops)
         self._collect_notifications()
         return self.report
@@ -182,31 +184,48 @@ class _LocalRun:
         )
 
     def _deliver(self, events: list[dict[str, Any]]) -> None:
-        """SQS-sized batches into the bridge; failed records come back, as SQS redelivers."""
-        batch_size = self.spec.trigger.on_arrival.max_files if self.spec.trigger.on_arrival else 100
+        """SQS-sized batches into the bridge, then Glue works through the runs they started.
+
+        Glue refuses a start beyond the workflow's concurrent runs (ConcurrentRunsExceeded); the
+        bridge then fails those records and SQS brings them back after the visibility timeout,
+        by which time the running workflow has moved on: so refused records are redelivered
+        after the started runs have been played, up to the queue's maxReceiveCount.
+        """
+        on_arrival = self.spec.trigger.on_arrival
+        batch_size = on_arrival.max_files if on_arrival else 100
         waiting = [(event, 1) for event in events]
         while waiting:
-            batch, waiting = waiting[:batch_size], waiting[batch_size:]
-            payload = sqs_records([event for event, _ in batch], self.emulated.bridge_queue_arn)
-            response = self._invoke_bridge(payload)
-            failed_ids = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-            for record, (event, receives) in zip(payload["Records"], batch, strict=True):
-                if record["messageId"] not in failed_ids:
-                    continue
-                if receives < self.max_receive_count:
-                    waiting.append((event, receives + 1))
-                else:
-                    key = event.get("detail", {}).get("object", {}).get("key", "?")
-                    self.report.files.append(
-                        FileOutcome(
-                            key, "dead-lettered", f"failed {receives} deliveries; in the bridge DLQ"
-                        )
-                    )
-            self.progress(
-                f"⚙ bridge: {len(batch)} record(s), {len(failed_ids)} failed and redelivered"
-                if failed_ids
-                else f"⚙ bridge: {len(batch)} record(s) processed"
-            )
+            again: list[tuple[dict[str, Any], int]] = []
+            for start in range(0, len(waiting), batch_size):
+                again.extend(self._deliver_batch(waiting[start : start + batch_size]))
+            self._announce_quarantines()
+            self._play_runs()
+            waiting = again
+
+    def _deliver_batch(
+        self, batch: list[tuple[dict[str, Any], int]]
+    ) -> list[tuple[dict[str, Any], int]]:
+        payload = sqs_records([event for event, _ in batch], self.emulated.bridge_queue_arn)
+        response = self._invoke_bridge(payload)
+        failed_ids = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        again = []
+        for record, (event, receives) in zip(payload["Records"], batch, strict=True):
+            if record["messageId"] not in failed_ids:
+                continue
+            if receives < self.max_receive_count:
+                again.append((event, receives + 1))
+            else:
+                key = unquote_plus(event.get("detail", {}).get("object", {}).get("key", "?"))
+                reason = f"failed {receives} deliveries; in the bridge DLQ"
+                self.report.files.append(FileOutcome(key, "dead-lettered", reason))
+        self.report.deliveries += len(batch)
+        self.report.redeliveries += len(again)
+        self.progress(
+            f"⚙ bridge: {len(batch)} record(s), {len(failed_ids)} failed, to be redelivered"
+            if failed_ids
+            else f"⚙ bridge: {len(batch)} record(s) processed"
+        )
+        return again
 
     # ---------------------------------------------------------------------------- functions
     def _configure_functions(self) -> None:
@@ -244,11 +263,13 @@ class _LocalRun:
         from gluekit.local.spark import local_spark
 
         glue = boto3.client("glue")
-        runs = glue.get_workflow_runs(Name=self.names.workflow, MaxResults=100)["Runs"]
+        runs = [
+            run
+            for run in glue.get_workflow_runs(Name=self.names.workflow, MaxResults=100)["Runs"]
+            if run["Status"] == "RUNNING"
+        ]
         if not runs:
-            self.progress("no workflow run started")
             return
-        self.progress("✦ starting local Spark")
         local_spark(self.workdir)
 
         def on_step(job_name: str, result: StepResult | None) -> None:
@@ -302,6 +323,7 @@ class _LocalRun:
                     )
             outcome.validation = self._artifact(f"{self.names.reports_prefix}{run_id}.json")
             self.report.runs.append(outcome)
+            complete_workflow_run(self.names.workflow, run_id)
 
     # ------------------------------------------------------------------------------ results
     def _collect_file_outcomes(self, drops: list[Path]) -> None:

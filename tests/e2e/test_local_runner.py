@@ -59,6 +59,7 @@ def curated_orders(specs: dict[str, PipelineSpec], workdir: Path) -> list[tuple[
 
 
 def test_duplicated_delivery_gives_one_run(orders_day: LocalReport) -> None:
+    assert (orders_day.deliveries, orders_day.redeliveries) == (6, 0)
     assert len(orders_day.runs) == 1
     [run] = orders_day.runs
     assert sorted(run.files) == ["orders/orders-2026-11-20.csv", "orders/orders-2026-11-21.csv"]
@@ -220,6 +221,40 @@ def test_query_with_a_bad_column_prints_one_line(
     err = capsys.readouterr().err
     assert err.startswith("error: BinderException: ") and "colour" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_start_refused_while_a_run_is_active_is_redelivered_not_lost(
+    specs: dict[str, PipelineSpec], tmp_path: Path
+) -> None:
+    # GIVEN one file per run and one run at a time: the second batch arrives while the first
+    # batch's run is still active, and Glue refuses its start (ConcurrentRunsExceeded)
+    orders = specs["orders"]
+    assert orders.trigger.on_arrival is not None and orders.job.max_concurrent_runs == 1
+    one_per_run = orders.model_copy(
+        update={
+            "trigger": orders.trigger.model_copy(
+                update={"on_arrival": orders.trigger.on_arrival.model_copy(update={"max_files": 1})}
+            )
+        }
+    )
+    drops = [
+        SAMPLES / "orders" / "orders-2026-11-20.csv",
+        SAMPLES / "orders" / "orders-2026-11-21.csv",
+    ]
+    lines: list[str] = []
+
+    report = run_pipeline(
+        one_per_run, drops, prefix=PREFIX, workdir=tmp_path, progress=lines.append
+    )
+
+    # THEN the refused record came back and started its own run after the first: nothing lost,
+    # nothing twice, and the curated table holds both files (the second merged into the first)
+    assert any("1 failed, to be redelivered" in line for line in lines)
+    assert (report.deliveries, report.redeliveries) == (3, 1)
+    assert [run.files for run in report.runs] == [[f"orders/{d.name}"] for d in drops]
+    assert not report.failed
+    _, rows = query(one_per_run, "SELECT count(*) FROM orders", prefix=PREFIX, workdir=tmp_path)
+    assert rows == [(12,)]
 
 
 def test_cli_rejects_a_missing_drop_file(
