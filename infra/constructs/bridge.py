@@ -15,7 +15,12 @@ from gluekit.environments import Environment
 from gluekit.naming import CLAIMS_PENDING_INDEX, METRICS_NAMESPACE, FoundationNames, PipelineNames
 from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config, bridge_queue_settings
 from gluekit.spec import PipelineSpec
-from infra.constructs.hardened_queue import HardenedQueue, dead_letter_queue
+from infra.constructs.hardened_queue import (
+    RULE_TARGET_MAX_EVENT_AGE,
+    RULE_TARGET_RETRY_ATTEMPTS,
+    HardenedQueue,
+    dead_letter_queue,
+)
 from infra.constructs.kit_function import KitFunction
 from infra.constructs.prefix_grants import (
     RAW_READ_ACTIONS,
@@ -76,8 +81,8 @@ class Bridge(Construct):
                 targets.SqsQueue(
                     self.queue.queue,
                     dead_letter_queue=self.rule_dlq,
-                    retry_attempts=185,
-                    max_event_age=Duration.hours(24),
+                    retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
+                    max_event_age=RULE_TARGET_MAX_EVENT_AGE,
                 )
             ],
         )
@@ -151,8 +156,8 @@ class Bridge(Construct):
                     targets.LambdaFunction(
                         function,
                         dead_letter_queue=self.rule_dlq,
-                        retry_attempts=185,
-                        max_event_age=Duration.hours(24),
+                        retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
+                        max_event_age=RULE_TARGET_MAX_EVENT_AGE,
                     )
                 ],
             )

@@ -8,6 +8,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 DLQ_RETENTION = Duration.days(14)
+# EventBridge's own maximum: retry a target for a day, then hand the event to the rule's DLQ.
+RULE_TARGET_RETRY_ATTEMPTS = 185
+RULE_TARGET_MAX_EVENT_AGE = Duration.hours(24)
 
 
 def dead_letter_queue(

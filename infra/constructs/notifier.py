@@ -20,7 +20,11 @@ from gluekit.render import (
     notifier_config,
 )
 from gluekit.spec import PipelineSpec
-from infra.constructs.hardened_queue import dead_letter_queue
+from infra.constructs.hardened_queue import (
+    RULE_TARGET_MAX_EVENT_AGE,
+    RULE_TARGET_RETRY_ATTEMPTS,
+    dead_letter_queue,
+)
 from infra.constructs.kit_function import KitFunction
 from infra.constructs.prefix_grants import PrefixGrants, grant_key_use
 
@@ -84,51 +88,56 @@ class Notifier(Construct):
             self, "RuleDlq", queue_name=names.notifier_rule_dlq, key=key
         )
 
-        def target() -> targets.LambdaFunction:
-            return targets.LambdaFunction(
-                function,
-                dead_letter_queue=self.rule_dlq,
-                retry_attempts=185,
-                max_event_age=Duration.hours(24),
+        def alert_rule(
+            construct_id: str, name: str, description: str, pattern: events.EventPattern
+        ) -> events.Rule:
+            return events.Rule(
+                self,
+                construct_id,
+                rule_name=name,
+                description=f"{spec.name}: {description}",
+                event_pattern=pattern,
+                targets=[
+                    targets.LambdaFunction(
+                        function,
+                        dead_letter_queue=self.rule_dlq,
+                        retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
+                        max_event_age=RULE_TARGET_MAX_EVENT_AGE,
+                    )
+                ],
             )
 
-        self.job_failure_rule = events.Rule(
-            self,
+        self.job_failure_rule = alert_rule(
             "JobFailed",
-            rule_name=names.failure_rule,
-            description=f"{spec.name}: a Glue job run failed, timed out or was stopped",
-            event_pattern=events.EventPattern(
+            names.failure_rule,
+            "a Glue job run failed, timed out or was stopped",
+            events.EventPattern(
                 source=["aws.glue"],
                 detail_type=["Glue Job State Change"],
                 detail={"jobName": job_names, "state": FAILED_JOB_STATES},
             ),
-            targets=[target()],
         )
-        self.quarantine_rule = events.Rule(
-            self,
+        self.quarantine_rule = alert_rule(
             "Quarantined",
-            rule_name=names.quarantine_rule,
-            description=f"{spec.name}: the bridge quarantined a file",
-            event_pattern=events.EventPattern(
+            names.quarantine_rule,
+            "the bridge quarantined a file",
+            events.EventPattern(
                 source=[BRIDGE_EVENT_SOURCE],
                 detail_type=[QUARANTINE_DETAIL_TYPE],
                 detail={"pipeline": [spec.name]},
             ),
-            targets=[target()],
         )
         self.crawler_rule: events.Rule | None = None
         if crawler_name is not None:
-            self.crawler_rule = events.Rule(
-                self,
+            self.crawler_rule = alert_rule(
                 "CrawlerFailed",
-                rule_name=names.crawler_failure_rule,
-                description=f"{spec.name}: the raw crawler failed",
-                event_pattern=events.EventPattern(
+                names.crawler_failure_rule,
+                "the raw crawler failed",
+                events.EventPattern(
                     source=["aws.glue"],
                     detail_type=["Glue Crawler State Change"],
                     detail={"crawlerName": [crawler_name], "state": ["Failed"]},
                 ),
-                targets=[target()],
             )
 
         role = function.role
