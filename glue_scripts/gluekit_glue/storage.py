@@ -101,13 +101,13 @@ class Storage:
         """The object (version), or None when it does not exist."""
         try:
             head = self.s3.head_object(Bucket=bucket, Key=key, **_version(version_id))
-            latest = head.get("VersionId")
-            if version_id is not None:
-                latest = self.s3.head_object(Bucket=bucket, Key=key).get("VersionId")
         except ClientError as exc:
             if is_not_found(exc):
                 return None
             raise
+        latest = head.get("VersionId")
+        if version_id is not None:
+            latest = self._latest_version(bucket, key)
         return ObjectInfo(
             bucket=bucket,
             key=key,
@@ -116,6 +116,16 @@ class Storage:
             etag=str(head.get("ETag", "")).strip('"'),
             latest_version_id=latest,
         )
+
+    def _latest_version(self, bucket: str, key: str) -> str | None:
+        """The version a plain GET reads; None when the key was deleted since (a delete
+        marker), so the manifest's version is read from a pinned copy, not from the key."""
+        try:
+            return self.s3.head_object(Bucket=bucket, Key=key).get("VersionId")
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
 
     def read_range(self, info: ObjectInfo, first: int, last: int) -> bytes:
         """Bytes first..last (inclusive) of the object version; fewer at the object's end."""

@@ -119,6 +119,20 @@ def test_manifest_version_is_read_even_after_the_key_was_overwritten(env: Pipeli
     assert [row[0] for row in env.staged("orders", run_id)] == [f"O-100{i}" for i in range(1, 9)]
 
 
+def test_manifest_version_is_read_even_after_the_key_was_deleted(env: PipelineEnv) -> None:
+    # GIVEN the bridge accepted a file, which was then deleted (a delete marker is now latest)
+    entry = env.put_raw("orders", "gone.csv", SAMPLES / "orders" / "orders-2026-11-21.csv")
+    env.s3.delete_object(Bucket=entry["bucket"], Key=entry["key"])
+    run_id = env.start_workflow_run(
+        "orders", env.put_manifest("orders", [entry], "b-gone"), "b-gone"
+    )
+
+    summary = env.run("transform", "orders", run_id)
+
+    # THEN the version in the manifest still exists, and its rows are staged
+    assert summary.rows_out == 6
+
+
 def test_manual_run_takes_manifest_and_run_id_without_a_workflow(env: PipelineEnv) -> None:
     entry = env.put_raw("orders", "a.csv", SAMPLES / "orders" / "orders-2026-11-21.csv")
     manifest = env.put_manifest("orders", [entry], "manual")
