@@ -175,7 +175,6 @@ class Bridge(Construct):
         stack = Stack.of(role)
         grants = PrefixGrants(role, names.prefix)
         # Pre-flight reads an object's first bytes; a quarantine copy reads it whole.
-        # CopyObject copies tags too; copies over 5 GiB go in parts.
         grants.objects("ReadOwnRawPrefix", "raw", RAW_READ_ACTIONS, spec.raw_prefix)
         # Without ListBucket S3 answers 403, not 404, for a deleted object: the bridge could not
         # tell a vanished file (skip it) from a real error (retry).
@@ -183,7 +182,7 @@ class Bridge(Construct):
         grants.objects(
             "WriteOwnQuarantine",
             "quarantine",
-            ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"],
+            ["s3:PutObject", "s3:PutObjectTagging"],
             names.quarantine_prefix,
         )
         grants.objects(

@@ -40,7 +40,7 @@ from bridge.preflight import (
 )
 from bridge.quarantine import announcement, quarantine_key, reason_document, reason_key
 from bridge.runtime import Gateways, Invocation
-from bridge.storage import ObjectGone
+from bridge.storage import SINGLE_COPY_LIMIT, ObjectGone
 from bridge.telemetry import Tally, logger
 
 
@@ -220,6 +220,10 @@ def _inspect(obj: ObjectRef, config: BridgeConfig, gateways: Gateways) -> Reject
     return check_content(head, obj.size, config)
 
 
+# One CopyObject request (up to 5 GiB) fits an invocation; a multipart copy of more may not.
+COPY_IN_INVOCATION_LIMIT = SINGLE_COPY_LIMIT
+
+
 def _quarantine(
     item: Held,
     rejection: Rejection,
@@ -231,11 +235,18 @@ def _quarantine(
     """Copy, explain, announce, then close the claim (a duplicate will not do it again)."""
     bucket = config.buckets.quarantine
     copy_key = quarantine_key(config, item.obj.key, invocation.now)
-    gateways.objects.copy(item.obj, bucket, copy_key)
-    reason_uri = gateways.objects.put_json(
-        bucket, reason_key(copy_key), reason_document(config, item.obj, rejection, invocation.now)
-    )
-    quarantine_uri = f"s3://{bucket}/{copy_key}"
+    document = reason_document(config, item.obj, rejection, invocation.now)
+    if item.obj.size <= COPY_IN_INVOCATION_LIMIT:
+        gateways.objects.copy(item.obj, bucket, copy_key)
+        quarantine_uri = f"s3://{bucket}/{copy_key}"
+    else:
+        # A copy this large would outlast the invocation and fail the whole batch with it; the
+        # raw version is never deleted, so the reason file points there instead.
+        quarantine_uri = item.obj.uri
+        document["not_copied"] = (
+            f"larger than {COPY_IN_INVOCATION_LIMIT // 1024**3} GiB: the raw version is the copy"
+        )
+    reason_uri = gateways.objects.put_json(bucket, reason_key(copy_key), document)
     gateways.announcer.object_quarantined(
         announcement(config, item.obj, rejection, quarantine_uri, reason_uri)
     )

@@ -15,7 +15,7 @@ from bridge.events import ObjectRef
 from bridge.preflight import Head
 from shared.aws import client
 
-# CopyObject copies at most 5 GiB in one request; larger objects go through a multipart copy.
+# CopyObject copies at most 5 GiB in one request; the bridge copies nothing larger (intake).
 SINGLE_COPY_LIMIT = 5 * 1024**3
 GONE_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
 
@@ -34,11 +34,10 @@ class ObjectStore:
         source: dict[str, str] = {"Bucket": obj.bucket, "Key": obj.key}
         if obj.version_id:
             source["VersionId"] = obj.version_id
+        if obj.size > SINGLE_COPY_LIMIT:
+            raise ValueError(f"{obj.uri}: {obj.size} bytes is more than one CopyObject copies")
         try:
-            if obj.size <= SINGLE_COPY_LIMIT:
-                client("s3").copy_object(CopySource=source, Bucket=bucket, Key=key)
-            else:
-                client("s3").copy(source, bucket, key)
+            client("s3").copy_object(CopySource=source, Bucket=bucket, Key=key)
         except ClientError as exc:
             if _code(exc) in GONE_CODES:
                 raise ObjectGone(obj.uri) from exc
