@@ -17,6 +17,23 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _envelope(
+    source: str, detail_type: str, resources: list[str], detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The EventBridge envelope every event here shares."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": ACCOUNT,
+        "time": _now(),
+        "region": REGION,
+        "resources": resources,
+        "detail": detail,
+    }
+
+
 def object_created(
     *, bucket: str, key: str, size: int, etag: str, version_id: str | None, sequence: int
 ) -> dict[str, Any]:
@@ -29,16 +46,11 @@ def object_created(
     }
     if version_id:
         detail_object["version-id"] = version_id
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": ACCOUNT,
-        "time": _now(),
-        "region": REGION,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
+    return _envelope(
+        "aws.s3",
+        "Object Created",
+        [f"arn:aws:s3:::{bucket}"],
+        {
             "version": "0",
             "bucket": {"name": bucket},
             "object": detail_object,
@@ -47,7 +59,7 @@ def object_created(
             "source-ip-address": "127.0.0.1",
             "reason": "PutObject",
         },
-    }
+    )
 
 
 def sqs_records(events: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -55,6 +67,7 @@ def sqs_records(events: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     records = []
     for event in events:
         body = json.dumps(event)
+        sent = str(int(datetime.now(UTC).timestamp() * 1000))
         records.append(
             {
                 "messageId": str(uuid.uuid4()),
@@ -62,11 +75,9 @@ def sqs_records(events: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
                 "body": body,
                 "attributes": {
                     "ApproximateReceiveCount": "1",
-                    "SentTimestamp": str(int(datetime.now(UTC).timestamp() * 1000)),
+                    "SentTimestamp": sent,
                     "SenderId": "AIDAEVENTBRIDGE",
-                    "ApproximateFirstReceiveTimestamp": str(
-                        int(datetime.now(UTC).timestamp() * 1000)
-                    ),
+                    "ApproximateFirstReceiveTimestamp": sent,
                 },
                 "messageAttributes": {},
                 "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
@@ -80,38 +91,25 @@ def sqs_records(events: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 def scheduled_flush(rule_arn: str, pipeline: str) -> dict[str, Any]:
     """What the flush rule sends the bridge at the pipeline's cron."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": _now(),
-        "region": REGION,
-        "resources": [rule_arn],
-        "detail": {"action": "flush", "pipeline": pipeline},
-    }
+    return _envelope(
+        "aws.events", "Scheduled Event", [rule_arn], {"action": "flush", "pipeline": pipeline}
+    )
 
 
 def job_state_change(*, job_name: str, job_run_id: str, state: str, message: str) -> dict[str, Any]:
     """Glue's "Glue Job State Change" event for a finished job run."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Glue Job State Change",
-        "source": "aws.glue",
-        "account": ACCOUNT,
-        "time": _now(),
-        "region": REGION,
-        "resources": [],
-        "detail": {
+    return _envelope(
+        "aws.glue",
+        "Glue Job State Change",
+        [],
+        {
             "jobName": job_name,
             "severity": "ERROR" if state != "SUCCEEDED" else "INFO",
             "state": state,
             "jobRunId": job_run_id,
             "message": message,
         },
-    }
+    )
 
 
 class LambdaContext:
