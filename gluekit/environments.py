@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
+from gluekit.spec.patterns import ACCOUNT_PATTERN, ENVIRONMENT_PATTERN, REGION_PATTERN
 
 DEFAULT_ENVIRONMENTS_FILE = Path(__file__).resolve().parent.parent / "environments.yaml"
 # Longest bucket name suffix: "-access-logs-" + 12-digit account + "-" + a 14-character region.
@@ -43,10 +44,10 @@ class Environment(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(..., pattern=r"^[a-z][a-z0-9]*$")
+    name: str = Field(..., pattern=ENVIRONMENT_PATTERN)
     prefix: str = Field("", description="Resource name prefix. Default: gluekit-<env>.")
-    account: str | None = Field(None, pattern=r"^\d{12}$", description="Deploy account.")
-    region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="Region.")
+    account: str | None = Field(None, pattern=ACCOUNT_PATTERN, description="Deploy account.")
+    region: str | None = Field(None, pattern=REGION_PATTERN, description="Region.")
     alert_emails: tuple[str, ...] = Field((), description="Subscribed to the alerts topic.")
     log_retention_days: int = Field(30, description="CloudWatch Logs retention.")
     destroy_data_on_delete: bool = Field(

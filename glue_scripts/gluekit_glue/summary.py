@@ -7,7 +7,7 @@ one too, with ``status: failed`` and the error, before the job fails.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 
@@ -46,5 +46,5 @@ class StepSummary:
         return asdict(self)
 
 
-def utc_now_iso(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
+def utc_now_iso(now: datetime) -> str:
+    return now.isoformat(timespec="seconds")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
+
+from gluekit.local.clock import utc_now
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _envelope(
@@ -67,7 +69,7 @@ def sqs_records(events: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     records = []
     for event in events:
         body = json.dumps(event)
-        sent = str(int(datetime.now(UTC).timestamp() * 1000))
+        sent = str(int(utc_now().timestamp() * 1000))
         records.append(
             {
                 "messageId": str(uuid.uuid4()),
@@ -123,7 +125,8 @@ class LambdaContext:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = "local"
-        self._deadline = datetime.now(UTC).timestamp() + timeout_seconds
+        # A deadline is a duration from now: the monotonic clock, whatever instant the run plays.
+        self._deadline = time.monotonic() + timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - datetime.now(UTC).timestamp()) * 1000))
+        return max(0, int((self._deadline - time.monotonic()) * 1000))

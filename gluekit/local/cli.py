@@ -40,6 +40,12 @@ def add_local_commands(sub: Any, with_specs: Callable[[argparse.ArgumentParser],
         help="this run's values for the pipeline's job parameters",
     )
     run.add_argument(
+        "--now",
+        metavar="TIMESTAMP",
+        help="the instant the run happens at, e.g. 2026-11-21T12:00:00Z (default: this "
+        "machine's clock); rules such as freshness judge the data against it",
+    )
+    run.add_argument(
         "--redeliver",
         action="store_true",
         help="deliver every event twice, as SQS may (shows deduplication)",
@@ -77,10 +83,16 @@ def _pipeline(args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from gluekit.local.clock import parse_instant
     from gluekit.local.runner import run_pipeline
     from gluekit_glue.arguments import ArgumentError, parse_overrides
 
     spec, prefix = _pipeline(args)
+    try:
+        now = parse_instant(args.now) if args.now else None
+    except ValueError as exc:
+        print(f"error: --now: {exc}", file=sys.stderr)
+        return 2
     try:
         overrides = parse_overrides(args.args)
     except ArgumentError as exc:
@@ -103,6 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             workdir=args.workdir,
             redeliver=args.redeliver,
             overrides=overrides,
+            now=now,
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

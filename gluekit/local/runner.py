@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
@@ -27,6 +28,7 @@ from gluekit.local.aws_events import (
     scheduled_flush,
     sqs_records,
 )
+from gluekit.local.clock import LocalClock, installed, system_now
 from gluekit.local.emulator import complete_workflow_run, workflow_concurrency_enforced
 from gluekit.local.report import (
     FileOutcome,
@@ -69,9 +71,14 @@ def run_pipeline(
     workdir: Path,
     redeliver: bool = False,
     overrides: dict[str, str] | None = None,
+    now: datetime | None = None,
     progress: Progress = print,
 ) -> LocalReport:
-    """Run `spec` on `drops`; the curated output stays in `workdir` for `gluekit local query`."""
+    """Run `spec` on `drops`; the curated output stays in `workdir` for `gluekit local query`.
+
+    ``now`` is the instant the run starts at (default: the machine's clock); the bridge, the
+    jobs and the events all read the run's clock, which starts there.
+    """
     missing = [str(p) for p in drops if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"no such file to drop: {', '.join(missing)}")
@@ -80,7 +87,8 @@ def run_pipeline(
     for noisy in ("gluekit_glue", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
-    with _local_environment(), mock_aws(), workflow_concurrency_enforced():
+    clock = LocalClock(now or system_now())
+    with _local_environment(), installed(clock), mock_aws(), workflow_concurrency_enforced():
         report = _LocalRun(spec, prefix, workdir, progress, overrides or {}).run(drops, redeliver)
     report.seconds = time.perf_counter() - started
     return report

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from gluekit.spec.patterns import PATTERN_WORDS
+
 
 @dataclass(frozen=True)
 class SpecError:
@@ -90,7 +92,9 @@ def _message(error: Any, parent: Any) -> str:
     if kind == "literal_error":
         return f"{value!r} is not allowed; allowed: {error['ctx']['expected']}"
     if kind == "string_pattern_mismatch":
-        return f"{value!r} does not match the pattern {error['ctx']['pattern']}"
+        pattern = str(error["ctx"]["pattern"])
+        allowed = PATTERN_WORDS.get(pattern, "the documented form")
+        return f"{value!r} is not allowed; allowed: {allowed}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{message}; got {value!r} ({type(value).__name__})"

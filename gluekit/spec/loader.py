@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from gluekit.naming import max_pipeline_name_length, names_too_long
 from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
 from gluekit.spec.models import PipelineSpec
+from gluekit.spec.references import unknown_column_references
+from gluekit.spec.yaml_source import DuplicateKeyError, load_yaml
 
 DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -35,7 +37,11 @@ def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
     """Parse one file; raise SpecErrors naming the file and each field that is wrong."""
     file = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}" if mark else ""
+        raise SpecErrors([SpecError(file, where, str(exc.problem))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -48,7 +54,8 @@ def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
     try:
         spec = PipelineSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecErrors(describe_validation_error(exc, file, PipelineSpec)) from None
+        errors = describe_validation_error(exc, file, PipelineSpec)
+        raise SpecErrors(errors + _hidden_reference_errors(data, errors, file)) from None
     too_long = names_too_long(prefix, spec.name)
     if too_long:
         service, name, limit = max(too_long, key=lambda t: len(t[1]) - t[2])
@@ -77,6 +84,19 @@ def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
             ]
         )
     return LoadedSpec(path, spec)
+
+
+def _hidden_reference_errors(
+    data: dict[str, object], reported: list[SpecError], file: str
+) -> list[SpecError]:
+    """References to unknown columns that the structural errors kept pydantic from checking."""
+    found = []
+    for path, message in unknown_column_references(data):
+        name = message.split("'")[1]
+        if any(f"'{name}'" in e.message or f"{name!r}" in e.message for e in reported):
+            continue  # pydantic's own check got this far and said so already
+        found.append(SpecError(file, path, message))
+    return found
 
 
 def bridge_config_size(spec: PipelineSpec, prefix: str) -> int:

@@ -13,9 +13,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gluekit.spec.cron import validate_cron
+from gluekit.spec.patterns import (
+    COLUMN_PATTERN,
+    NAME_PATTERN,
+    PARAMETER_PATTERN,
+    PATTERN_WORDS,
+    PREFIX_PATTERN,
+)
 
-NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
-COLUMN_PATTERN = r"^[a-z_][a-z0-9_]*$"
 DECIMAL_PATTERN = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
 NUMERIC_TYPES = ("int", "bigint", "double")
@@ -50,9 +55,7 @@ class Source(StrictModel):
             "Key prefix in the raw bucket, ending in '/': letters, digits and _ . ~ - /. "
             "Default: '<name>/'."
         ),
-        # Characters S3 does not URL-encode in event keys, so the arrival rule's prefix match
-        # sees the prefix as written here.
-        pattern=r"^[A-Za-z0-9_.~-][A-Za-z0-9_.~/-]*/$",
+        pattern=PREFIX_PATTERN,
     )
     format: Literal["csv", "json", "parquet"] = Field(
         ..., description="csv, json (one JSON object per line) or parquet."
@@ -350,8 +353,9 @@ class Job(StrictModel):
     @classmethod
     def _parameter_names(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
-            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key):
-                raise ValueError(f"parameter name '{key}' must match [A-Za-z][A-Za-z0-9_]*")
+            if not re.fullmatch(PARAMETER_PATTERN, key):
+                allowed = PATTERN_WORDS[PARAMETER_PATTERN]
+                raise ValueError(f"parameter name '{key}' is not allowed; allowed: {allowed}")
             if key.lower().startswith(("gluekit", "job_", "workflow_")) or key in RESERVED_ARGS:
                 raise ValueError(f"parameter name '{key}' is reserved by gluekit or Glue")
         return value

@@ -64,7 +64,7 @@ class DynamoClaimStore:
         except ClientError as exc:
             if _code(exc) != CONDITION_FAILED:
                 raise
-            returned: Item | None = exc.response.get("Item")  # type: ignore[assignment]
+            returned: Item | None = exc.response.get("Item")
             old = returned or self._get(pk)
             if old is None:  # released between the write and the read: claim again
                 return self.create(pk, obj, batch_id, lease_until, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ from gluekit.spec import DEFAULT_PIPELINES_DIR, PipelineSpec, load_specs
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 PREFIX = "gluekit-dev"
+# The samples are exports of 2026-11-20 and -21: every run plays the morning after, whatever the
+# date the tests run on.
+NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 pytestmark = pytest.mark.spark
 
 
@@ -43,6 +47,7 @@ def orders_day(specs: dict[str, PipelineSpec], workdir: Path) -> LocalReport:
         prefix=PREFIX,
         workdir=workdir,
         redeliver=True,
+        now=NOW,
         progress=lambda _: None,
     )
 
@@ -104,6 +109,7 @@ def test_validation_breach_fails_run_alerts_and_keeps_curated(
         [SAMPLES / "orders" / "bad" / "orders-breach.csv"],
         prefix=PREFIX,
         workdir=workdir,
+        now=NOW,
         progress=lambda _: None,
     )
 
@@ -123,6 +129,51 @@ def test_validation_breach_fails_run_alerts_and_keeps_curated(
     assert curated_orders(specs, workdir) == before
 
 
+def test_the_run_judges_freshness_against_its_own_clock(
+    specs: dict[str, PipelineSpec], tmp_path: Path
+) -> None:
+    # GIVEN the same export, played a year after it was written
+    a_year_later = NOW + timedelta(days=365)
+
+    report = run_pipeline(
+        specs["orders"],
+        [SAMPLES / "orders" / "orders-2026-11-21.csv"],
+        prefix=PREFIX,
+        workdir=tmp_path,
+        now=a_year_later,
+        progress=lambda _: None,
+    )
+
+    # THEN the freshness rule (a warning in the spec) fails, measured against that instant
+    [run] = report.runs
+    assert run.validation is not None
+    [freshness] = [r for r in run.validation["rules"] if r["rule"] == "freshness"]
+    assert freshness["status"] == "failed" and freshness["severity"] == "warn"
+    assert run.validation["created_at"].startswith("2027-11-22")
+    assert not report.failed  # a warning is reported, the data is still published
+
+
+def test_cli_refuses_a_now_that_is_not_a_timestamp(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        [
+            "local",
+            "run",
+            "orders",
+            "--workdir",
+            str(tmp_path),
+            "--now",
+            "next tuesday",
+            "--drop",
+            str(SAMPLES / "orders" / "orders-2026-11-21.csv"),
+        ]
+    )
+
+    assert status == 2
+    assert "--now: 'next tuesday' is not an ISO 8601 date or timestamp" in capsys.readouterr().err
+
+
 def test_scheduled_pipeline_starts_one_run_at_the_flush(
     specs: dict[str, PipelineSpec], workdir: Path
 ) -> None:
@@ -131,6 +182,7 @@ def test_scheduled_pipeline_starts_one_run_at_the_flush(
         [SAMPLES / "events" / "app-events-2026-11-21.jsonl.gz"],
         prefix=PREFIX,
         workdir=workdir,
+        now=NOW,
         progress=lambda _: None,
     )
 
@@ -155,6 +207,8 @@ def test_cli_exits_non_zero_on_a_failed_step_and_writes_json(
             "local",
             "run",
             "orders",
+            "--now",
+            NOW.isoformat(),
             "--workdir",
             str(workdir),
             "--drop",
@@ -181,6 +235,7 @@ def test_run_parameters_override_the_specs_defaults(
         prefix=PREFIX,
         workdir=workdir,
         overrides={"min_amount": "5"},
+        now=NOW,
         progress=lambda _: None,
     )
 
@@ -195,6 +250,8 @@ def test_cli_rejects_an_unknown_job_parameter(
             "local",
             "run",
             "orders",
+            "--now",
+            NOW.isoformat(),
             "--workdir",
             str(tmp_path),
             "--args",
@@ -244,7 +301,7 @@ def test_start_refused_while_a_run_is_active_is_redelivered_not_lost(
     lines: list[str] = []
 
     report = run_pipeline(
-        one_per_run, drops, prefix=PREFIX, workdir=tmp_path, progress=lines.append
+        one_per_run, drops, prefix=PREFIX, workdir=tmp_path, now=NOW, progress=lines.append
     )
 
     # THEN the refused record came back and started its own run after the first: nothing lost,

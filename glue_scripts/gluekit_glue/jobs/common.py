@@ -6,20 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql import SparkSession
 
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws, get_run_properties
+from gluekit_glue.clock import Clock, utc_now
 from gluekit_glue.config import JobConfig
 from gluekit_glue.storage import Storage, path_exists
 from gluekit_glue.summary import StepSummary, utc_now_iso
 
 log = logging.getLogger("gluekit_glue")
-
-Clock = Callable[[], datetime]
 
 
 class JobFailed(RuntimeError):
@@ -28,10 +26,6 @@ class JobFailed(RuntimeError):
 
 class ValidationFailed(JobFailed):
     """An error-severity rule failed: the run's data must not be published."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -159,10 +159,73 @@ def test_longest_allowed_name_synthesizes_names_within_every_limit() -> None:
     assert all(len(n) <= LIMITS["sqs queue"] for n in created[2:])
 
 
-def test_uppercase_name_is_rejected_with_the_pattern(write_spec: Callable[..., Path]) -> None:
+def test_uppercase_name_says_in_words_what_is_allowed(write_spec: Callable[..., Path]) -> None:
     [error] = errors_of(write_spec(name="Orders"))
 
-    assert "name: 'Orders' does not match the pattern" in error
+    assert "name: 'Orders' is not allowed; allowed: lowercase letters, digits and '-'" in error
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("name: orders", "name: Orders", "name"),
+        ("prefix: orders/", "prefix: /orders", "source.prefix"),
+        ("{name: amount,", "{name: Amount,", "contract.columns[1].name"),
+        ("{name: dt,", "{name: 1dt,", "contract.partition_by[0].name"),
+    ],
+)
+def test_no_error_message_shows_a_regex(
+    write_spec: Callable[..., Path], old: str, new: str, path: str
+) -> None:
+    text = MINIMAL_SPEC.format(name="orders", prefix="orders/").replace(old, new)
+
+    [error] = errors_of(write_spec(text))
+
+    assert f": {path}: " in error and "is not allowed; allowed: " in error
+    assert not any(mark in error for mark in ("^", "$", "[a-z", "*"))
+
+
+def test_a_key_given_twice_is_an_error_naming_both_lines(
+    write_spec: Callable[..., Path],
+) -> None:
+    text = MINIMAL_SPEC.format(name="orders", prefix="orders/") + (
+        "job: {workers: 4}\nalerts: {expected_every_hours: 12}\njob: {timeout_minutes: 10}\n"
+    )
+
+    [error] = errors_of(write_spec(text))
+
+    assert ": line 13: key 'job' is given twice (first at line 11)" in error
+
+
+def test_a_structural_error_does_not_hide_a_bad_column_reference(
+    write_spec: Callable[..., Path],
+) -> None:
+    # GIVEN a wrong value in job AND a rule on a column the contract does not have
+    text = MINIMAL_SPEC.format(name="orders", prefix="orders/") + (
+        "job: {workers: many}\nvalidation:\n  - {rule: null_rate, column: currency}\n"
+    )
+
+    errors = errors_of(write_spec(text))
+
+    # THEN both are reported at once
+    assert len(errors) == 2
+    assert "job.workers: " in errors[0]
+    assert "validation[0].column: 'currency' is not a contract column" in errors[1]
+
+
+def test_a_broken_column_does_not_hide_an_unknown_key_column(
+    write_spec: Callable[..., Path],
+) -> None:
+    text = (
+        MINIMAL_SPEC.format(name="orders", prefix="orders/")
+        .replace('type: "decimal(12,2)"', "type: money")
+        .replace("primary_key: [order_id]", "primary_key: [order_no]")
+    )
+
+    errors = errors_of(write_spec(text))
+
+    assert any("contract.columns[1].type" in e for e in errors)
+    assert any("contract.primary_key[0]: 'order_no' is not a contract column" in e for e in errors)
 
 
 def test_unknown_rule_suggests_the_close_rule(write_spec: Callable[..., Path]) -> None:
