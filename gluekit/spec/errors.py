@@ -93,8 +93,8 @@ def _message(error: Any, parent: Any) -> str:
         return f"{value!r} is not allowed; allowed: {error['ctx']['expected']}"
     if kind == "string_pattern_mismatch":
         pattern = str(error["ctx"]["pattern"])
-        allowed = PATTERN_WORDS.get(pattern, "the documented form")
-        return f"{value!r} is not allowed; allowed: {allowed}"
+        in_words = PATTERN_WORDS.get(pattern, "the documented form")
+        return f"{value!r} is not allowed; allowed: {in_words}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{message}; got {value!r} ({type(value).__name__})"
