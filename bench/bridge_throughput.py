@@ -1,9 +1,12 @@
 """Bridge throughput against moto: 10,000 "Object Created" deliveries, 30% of them duplicates,
 shuffled, through the real handler in SQS batches of the orders pipeline's max_files_per_run.
 
-Prints the workflow runs started beside the ideal ceil(unique objects / max files per run), the
-duplicate runs and lost objects (both must be 0), the handler's milliseconds per record, and the
-cold import time of the handler module (in a fresh interpreter).
+Prints, for fast arrivals (runs never finish during the storm, unlimited concurrency) and for a
+backlog (the same storm under max_concurrent_runs 1, each run active 4 minutes), the workflow runs
+started beside the ideal ceil(unique / max files per run), the duplicate runs, lost objects and
+DLQ-bound records (all must be 0); the latency of a lone file (≤ max_wait + one tick); and the
+cold import time of the handler against a bare interpreter importing boto3 and the Powertools
+modules the handler uses with a Tracer instantiated. Time is a fake clock the bench moves.
 
     .venv/bin/python bench/bridge_throughput.py [--deliveries 10000] [--duplicates 0.3]
 
@@ -84,6 +87,39 @@ def cold_import_seconds(repeats: int = 5) -> list[float]:
     return results
 
 
+BASELINE = (
+    "import time; t = time.perf_counter(); import boto3; "
+    "from aws_lambda_powertools import Logger, Metrics, Tracer; "
+    "from aws_lambda_powertools.utilities.batch import BatchProcessor; "
+    "from aws_lambda_powertools.utilities.data_classes import SQSEvent; "
+    "Tracer(service='bench'); print(time.perf_counter() - t)"
+)
+
+
+def baseline_import_seconds(repeats: int = 5) -> list[float]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", BASELINE],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()[-1]
+        )
+        for _ in range(repeats)
+    ]
+
+
+class BenchClock:
+    def __init__(self) -> None:
+        self.current = 1_795_255_200.0
+
+    def now(self) -> float:
+        return self.current
+
+
 def create_world(config: dict[str, Any]) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     for bucket in config["buckets"].values():
@@ -91,26 +127,13 @@ def create_world(config: dict[str, Any]) -> None:
     s3.put_bucket_versioning(
         Bucket=config["buckets"]["raw"], VersioningConfiguration={"Status": "Enabled"}
     )
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=config["claims_table"],
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "pending_pipeline", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "pending",
-                "KeySchema": [
-                    {"AttributeName": "pending_pipeline", "KeyType": "HASH"},
-                    {"AttributeName": "pk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+    from gluekit.local.emulator import create_claims_table
+
+    create_claims_table(config["claims_table"])
+    limit = int(config["max_concurrent_runs"])
+    boto3.client("glue", region_name=REGION).create_workflow(
+        Name=config["workflow_name"], MaxConcurrentRuns=limit
     )
-    boto3.client("glue", region_name=REGION).create_workflow(Name=config["workflow_name"])
 
 
 def upload_objects(count: int) -> list[dict[str, Any]]:
@@ -154,6 +177,152 @@ def sqs_record(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def tick_event(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "source": "aws.events",
+        "detail-type": "Scheduled Event",
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{config['tick_rule']}"],
+        "detail": {},
+    }
+
+
+RUN_END = {
+    "source": "aws.glue",
+    "detail-type": "Glue Job State Change",
+    "detail": {"jobName": f"{PREFIX}-orders-publish", "state": "SUCCEEDED", "jobRunId": "jr"},
+}
+
+
+def scenario(
+    config: dict[str, Any], deliveries: int, duplicates: float, run_seconds: float | None
+) -> dict[str, Any]:
+    """One storm through the handler; `run_seconds` None: runs never end (fast arrivals)."""
+    from bridge import clock, handler
+    from gluekit.local.emulator import complete_workflow_run, workflow_concurrency_enforced
+    from shared.aws import reset_clients
+
+    os.environ[BRIDGE_CONFIG_ENV] = json.dumps(config)
+    fake = BenchClock()
+    clock.now = fake.now
+    batch_size = int(config["max_files_per_run"])
+    unique = round(deliveries * (1 - duplicates))
+    with mock_aws(), workflow_concurrency_enforced():
+        reset_clients()
+        handler.runtime.cache_clear()
+        create_world(config)
+        glue = boto3.client("glue", region_name=REGION)
+        objects = upload_objects(unique)
+        chosen = objects + [random.choice(objects) for _ in range(deliveries - unique)]
+        random.shuffle(chosen)
+        records = [sqs_record(obj) for obj in chosen]
+        started: dict[str, float] = {}
+        failed, batch_seconds, sink = 0, [], io.StringIO()
+
+        def invoke(event: dict[str, Any]) -> Any:
+            with contextlib.redirect_stdout(sink):
+                result = handler.lambda_handler(event, Context())
+            sink.seek(0)
+            sink.truncate()
+            return result
+
+        def end_runs() -> None:
+            if run_seconds is None:
+                return
+            page = glue.get_workflow_runs(Name=config["workflow_name"], MaxResults=1000)
+            for run in page["Runs"]:
+                if run["Status"] != "RUNNING":
+                    continue
+                since = started.setdefault(run["WorkflowRunId"], fake.current)
+                if fake.current - since >= run_seconds:
+                    complete_workflow_run(config["workflow_name"], run["WorkflowRunId"])
+                    invoke(RUN_END)
+
+        for index, start in enumerate(range(0, len(records), batch_size)):
+            begin = time.perf_counter()
+            response = invoke({"Records": records[start : start + batch_size]})
+            batch_seconds.append(time.perf_counter() - begin)
+            failed += len(response["batchItemFailures"])
+            fake.current += 1  # a batch a second: faster than any run finishes
+            if index % 60 == 59:
+                invoke(tick_event(config))
+            end_runs()
+        for _ in range(100_000):  # drain: ticks after max_wait, and (backlog) run ends
+            fake.current += 60
+            end_runs()
+            invoke(tick_event(config))
+            runs = all_runs(glue, config)
+            pending = handler.runtime()[1].claims.count_waiting()[0]
+            if not pending and all(r["Status"] != "RUNNING" for r in runs):
+                break
+            if run_seconds is None and not pending:
+                break
+        in_runs = manifest_counts(runs)
+    expected = {(o["key"], o["version_id"]) for o in objects}
+    return {
+        "deliveries": len(records),
+        "unique": unique,
+        "runs": len(runs),
+        "ideal": math.ceil(unique / batch_size),
+        "duplicate_runs": sum(c - 1 for c in in_runs.values() if c > 1),
+        "lost": len(expected - set(in_runs)),
+        "failed": failed,
+        "ms_per_record": 1000 * sum(batch_seconds) / len(records),
+        "sizes": Counter(manifest_sizes(runs)),
+    }
+
+
+def all_runs(glue: Any, config: dict[str, Any]) -> list[dict[str, Any]]:
+    runs, token = [], None
+    while True:
+        page = glue.get_workflow_runs(
+            Name=config["workflow_name"], MaxResults=1000, **({"NextToken": token} if token else {})
+        )
+        runs.extend(page["Runs"])
+        token = page.get("NextToken")
+        if not token:
+            return runs
+
+
+def _manifest(run: dict[str, Any]) -> dict[str, Any]:
+    bucket, key = run["WorkflowRunProperties"]["manifest"].removeprefix("s3://").split("/", 1)
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
+    document: dict[str, Any] = json.loads(body.read())
+    return document
+
+
+def manifest_counts(runs: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    seen: Counter[tuple[str, str]] = Counter()
+    for run in runs:
+        seen.update((f["key"], f["version_id"]) for f in _manifest(run)["files"])
+    return seen
+
+
+def manifest_sizes(runs: list[dict[str, Any]]) -> list[int]:
+    return [int(r["WorkflowRunProperties"]["file_count"]) for r in runs]
+
+
+def lone_file_latency(config: dict[str, Any]) -> float:
+    """Seconds from a lone file's arrival to its run's start, ticks every 60 s."""
+    from bridge import clock, handler
+    from shared.aws import reset_clients
+
+    os.environ[BRIDGE_CONFIG_ENV] = json.dumps(config)
+    fake = BenchClock()
+    clock.now = fake.now
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+        reset_clients()
+        handler.runtime.cache_clear()
+        create_world(config)
+        arrived = fake.current
+        handler.lambda_handler({"Records": [sqs_record(upload_objects(1)[0])]}, Context())
+        fake.current += 17  # the tick's phase relative to the arrival: arbitrary
+        while True:
+            summary = handler.lambda_handler(tick_event(config), Context())
+            if summary["runs_started"]:
+                return fake.current - arrived
+            fake.current += 60
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=10_000)
@@ -162,81 +331,38 @@ def main() -> None:
     args = parser.parse_args()
     random.seed(args.seed)
 
-    imports = cold_import_seconds()
+    imports, baseline = cold_import_seconds(), baseline_import_seconds()
     spec = load_spec_file(ROOT / "pipelines" / "orders.yaml", PREFIX).spec
     config = bridge_config(spec, FOUNDATION)
-    batch_size = int(config["max_files_per_run"])
-    os.environ[BRIDGE_CONFIG_ENV] = json.dumps(config)
-
-    unique = round(args.deliveries * (1 - args.duplicates))
-    with mock_aws():
-        from bridge import handler
-        from shared.aws import reset_clients
-
-        reset_clients()
-        handler.runtime.cache_clear()
-        create_world(config)
-        objects = upload_objects(unique)
-        deliveries = objects + [random.choice(objects) for _ in range(args.deliveries - unique)]
-        random.shuffle(deliveries)
-        records = [sqs_record(obj) for obj in deliveries]
-
-        failed = 0
-        batch_seconds = []
-        sink = io.StringIO()
-        for start in range(0, len(records), batch_size):
-            event = {"Records": records[start : start + batch_size]}
-            begin = time.perf_counter()
-            with contextlib.redirect_stdout(sink):
-                response = handler.lambda_handler(event, Context())
-            batch_seconds.append(time.perf_counter() - begin)
-            failed += len(response["batchItemFailures"])
-            sink.seek(0)
-            sink.truncate()
-
-        glue = boto3.client("glue", region_name=REGION)
-        s3 = boto3.client("s3", region_name=REGION)
-        runs, token = [], None
-        while True:
-            page = glue.get_workflow_runs(
-                Name=config["workflow_name"],
-                MaxResults=1000,
-                **({"NextToken": token} if token else {}),
-            )
-            runs.extend(page["Runs"])
-            token = page.get("NextToken")
-            if not token:
-                break
-        in_runs: Counter[tuple[str, str]] = Counter()
-        for run in runs:
-            bucket, key = (
-                run["WorkflowRunProperties"]["manifest"].removeprefix("s3://").split("/", 1)
-            )
-            manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-            in_runs.update((f["key"], f["version_id"]) for f in manifest["files"])
-
-    expected = {(o["key"], o["version_id"]) for o in objects}
-    duplicate_runs = sum(count - 1 for count in in_runs.values() if count > 1)
-    lost = len(expected - set(in_runs))
-    ideal = math.ceil(unique / batch_size)
-    total_seconds = sum(batch_seconds)
-    print(f"deliveries                 {len(records):>8}  ({len(records) - unique} duplicates)")
-    print(f"unique objects             {unique:>8}")
-    print(f"SQS batch size             {batch_size:>8}  (orders max_files_per_run)")
-    print(f"batches                    {len(batch_seconds):>8}")
+    fast = scenario({**config, "max_concurrent_runs": 100}, args.deliveries, args.duplicates, None)
+    backlog = scenario({**config, "max_concurrent_runs": 1}, args.deliveries, args.duplicates, 240)
+    latency = lone_file_latency(config)
+    bad = False
+    for name, result in (("fast arrivals", fast), ("backlog (1 slot, 4-min runs)", backlog)):
+        print(f"== {name}")
+        print(f"deliveries                 {result['deliveries']:>8}  (unique {result['unique']})")
+        print(
+            f"workflow runs started      {result['runs']:>8}  (ideal {result['ideal']}, "
+            f"limit 1.05 x = {1.05 * result['ideal']:.0f})"
+        )
+        sizes = ", ".join(f"{n}x{size}" for size, n in sorted(result["sizes"].items()))
+        print(f"run sizes                  {sizes}")
+        print(f"duplicate runs of a file   {result['duplicate_runs']:>8}  (must be 0)")
+        print(f"lost objects               {result['lost']:>8}  (must be 0)")
+        print(f"failed records (to DLQ)    {result['failed']:>8}  (must be 0)")
+        print(f"handler ms per record      {result['ms_per_record']:>8.2f}")
+        bad = bad or bool(result["duplicate_runs"] or result["lost"] or result["failed"])
+    wait = int(config["max_wait_seconds"])
+    print("== latency")
+    print(f"lone file to run start     {latency:>8.0f} s  (max_wait {wait} s + one tick 60 s)")
+    ratio = statistics.median(imports) / statistics.median(baseline)
+    print("== cold start")
     print(
-        f"workflow runs started      {len(runs):>8}  (ideal ceil({unique}/{batch_size}) = {ideal})"
+        f"cold import bridge.handler {1000 * statistics.median(imports):>8.0f} ms  (median of "
+        f"{len(imports)}); baseline {1000 * statistics.median(baseline):.0f} ms; "
+        f"ratio {ratio:.2f} (target <= 1.5)"
     )
-    print(f"duplicate runs of a file   {duplicate_runs:>8}  (must be 0)")
-    print(f"lost objects               {lost:>8}  (must be 0)")
-    print(f"failed records             {failed:>8}")
-    print(f"handler ms per record      {1000 * total_seconds / len(records):>8.2f}")
-    print(f"handler ms per batch       {1000 * statistics.median(batch_seconds):>8.1f}  (median)")
-    print(
-        f"cold import bridge.handler {1000 * statistics.median(imports):>8.0f} ms"
-        f"  (median of {len(imports)}, min {1000 * min(imports):.0f} ms, fresh interpreter)"
-    )
-    if duplicate_runs or lost:
+    if bad:
         sys.exit(1)
 
 

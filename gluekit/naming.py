@@ -149,6 +149,14 @@ class PipelineNames:
         return f"{self.base}-flush"
 
     @property
+    def tick_rule(self) -> str:
+        return f"{self.base}-tick"
+
+    @property
+    def run_end_rule(self) -> str:
+        return f"{self.base}-run-ended"
+
+    @property
     def failure_rule(self) -> str:
         return f"{self.base}-job-failed"
 
@@ -236,6 +244,8 @@ class PipelineNames:
                 (
                     self.arrival_rule,
                     self.flush_rule,
+                    self.tick_rule,
+                    self.run_end_rule,
                     self.failure_rule,
                     self.quarantine_rule,
                     self.crawler_failure_rule,
@@ -263,5 +273,12 @@ def max_pipeline_name_length(prefix: str) -> int:
 # checks), shared by the foundation stack and the local runner.
 CLAIMS_PARTITION_KEY = "pk"
 CLAIMS_TTL_ATTRIBUTE = "expires_at"
-CLAIMS_PENDING_INDEX = "pending"
+# The first release's index of pending objects, keyed on pk; kept until a later release drops it
+# (CloudFormation creates or deletes one GSI per update). Nothing reads it.
+CLAIMS_LEGACY_PENDING_INDEX = "pending"
+CLAIMS_PENDING_INDEX = "waiting"
 CLAIMS_PENDING_KEY = "pending_pipeline"
+CLAIMS_PENDING_SORT_KEY = "accepted_at"
+# Every item of a pipeline starts with one of these (claims: object#<p>#..., starter: slots#<p>),
+# which lets IAM hold each bridge to its own items (dynamodb:LeadingKeys).
+CLAIMS_KEY_PREFIXES = ("object#{pipeline}#*", "slots#{pipeline}")

@@ -8,7 +8,6 @@ shapes below are the contract between the kit and `lambdas/` / `glue_scripts/`.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
@@ -82,15 +81,12 @@ MIN_RECEIVE_COUNT = 5
 def bridge_queue_settings(spec: PipelineSpec) -> tuple[int, int, int]:
     """(function timeout, visibility timeout, maxReceiveCount) in seconds and receives.
 
-    Visibility is six times the function timeout (SQS guidance). A batch refused with
-    ConcurrentRunsExceeded comes back once per visibility timeout; it must be able to wait out
-    a whole workflow run (three steps at their timeout) before the queue gives it up to the DLQ.
+    Visibility is six times the function timeout (SQS guidance). A message is done once its
+    object is PENDING, whatever Glue says, so only a record that could not be read or recorded
+    is redelivered: MIN_RECEIVE_COUNT receives, then the DLQ.
     """
     timeout = FLUSH_TIMEOUT_SECONDS if spec.trigger.schedule else ARRIVAL_TIMEOUT_SECONDS
-    visibility = 6 * timeout
-    longest_run = 3 * spec.job.timeout_minutes * 60
-    receives = max(MIN_RECEIVE_COUNT, math.ceil(longest_run / visibility) + 2)
-    return timeout, visibility, receives
+    return timeout, 6 * timeout, MIN_RECEIVE_COUNT
 
 
 def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
@@ -109,6 +105,9 @@ def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, 
         "max_file_bytes": spec.source.max_file_size_mb * 1024 * 1024,
         "trigger_mode": spec.trigger.mode,
         "max_files_per_run": on_arrival.max_files if on_arrival else 10_000,
+        "max_wait_seconds": on_arrival.max_wait_seconds if on_arrival else 0,
+        "max_concurrent_runs": spec.job.max_concurrent_runs,
+        "tick_rule": names.tick_rule,
         "manifests_prefix": names.manifests_prefix,
         "quarantine_prefix": names.quarantine_prefix,
         "event_source": BRIDGE_EVENT_SOURCE,

@@ -21,9 +21,14 @@ class LocalClock:
         self.start = start.astimezone(UTC)
         self._elapsed = elapsed
         self._origin = elapsed()
+        self._skipped = 0.0
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=self._elapsed() - self._origin)
+        return self.start + timedelta(seconds=self._elapsed() - self._origin + self._skipped)
+
+    def advance(self, seconds: float) -> None:
+        """Skip ahead, as if the run had waited (for a tick, for max_wait) without waiting."""
+        self._skipped += seconds
 
     def epoch(self) -> float:
         return self.now().timestamp()

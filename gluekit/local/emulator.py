@@ -18,6 +18,7 @@ from gluekit.naming import (
     CLAIMS_PARTITION_KEY,
     CLAIMS_PENDING_INDEX,
     CLAIMS_PENDING_KEY,
+    CLAIMS_PENDING_SORT_KEY,
     CLAIMS_TTL_ATTRIBUTE,
     STEPS,
     FoundationNames,
@@ -59,7 +60,7 @@ def provision(spec: PipelineSpec, prefix: str) -> Emulated:
     s3.put_bucket_versioning(
         Bucket=foundation.raw_bucket, VersioningConfiguration={"Status": "Enabled"}
     )
-    _claims_table(foundation.claims_table)
+    create_claims_table(foundation.claims_table)
     _catalog(spec, foundation, names)
     _glue_workflow(spec, foundation, names)
 
@@ -156,7 +157,8 @@ def drain(queue_url: str) -> list[str]:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _claims_table(name: str) -> None:
+def create_claims_table(name: str) -> None:
+    """The claims table as the foundation stack deploys it (tests and benchmarks use it too)."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     dynamodb.create_table(
         TableName=name,
@@ -164,6 +166,7 @@ def _claims_table(name: str) -> None:
         AttributeDefinitions=[
             {"AttributeName": CLAIMS_PARTITION_KEY, "AttributeType": "S"},
             {"AttributeName": CLAIMS_PENDING_KEY, "AttributeType": "S"},
+            {"AttributeName": CLAIMS_PENDING_SORT_KEY, "AttributeType": "N"},
         ],
         KeySchema=[{"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -171,7 +174,7 @@ def _claims_table(name: str) -> None:
                 "IndexName": CLAIMS_PENDING_INDEX,
                 "KeySchema": [
                     {"AttributeName": CLAIMS_PENDING_KEY, "KeyType": "HASH"},
-                    {"AttributeName": CLAIMS_PARTITION_KEY, "KeyType": "RANGE"},
+                    {"AttributeName": CLAIMS_PENDING_SORT_KEY, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }

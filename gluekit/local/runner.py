@@ -2,9 +2,12 @@
 
 The dropped files go into the emulated raw bucket; for each, the "Object Created" event AWS would
 emit goes, wrapped in SQS records, into the real bridge handler (failed records are redelivered
-as SQS would, up to the queue's maxReceiveCount). Every workflow run the bridge starts is played
-by the local scheduler on the real Glue scripts; the real notifier gets each quarantine
-announcement and each failed step's Glue event, and its SNS messages are shown.
+as SQS would, up to the queue's maxReceiveCount). Accepted files wait as PENDING, as deployed:
+every workflow run the bridge starts is played by the local scheduler on the real Glue scripts
+(Glue's concurrency limit holds), the end of each run goes to the bridge as the run-end rule
+would send it, and while files still wait the tick rule's minute is emulated, with the run's
+clock (gluekit.local.clock) moved on past max_wait rather than waited for. The real notifier
+gets each quarantine announcement and each failed step's Glue event; its SNS messages are shown.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ from gluekit.render import (
 from gluekit.spec import PipelineSpec
 
 Progress = Callable[[str], None]
+# The tick rule's rate, and a bound on the ticks a local run emulates.
+TICK_SECONDS = 60
+MAX_TICKS = 1000
 
 # Moto is in-process AWS: never let a local run reach a real account.
 FAKE_AWS_ENVIRONMENT = {
@@ -89,7 +95,8 @@ def run_pipeline(
     started = time.perf_counter()
     clock = LocalClock(now or system_now())
     with _local_environment(), installed(clock), mock_aws(), workflow_concurrency_enforced():
-        report = _LocalRun(spec, prefix, workdir, progress, overrides or {}).run(drops, redeliver)
+        local = _LocalRun(spec, prefix, workdir, progress, overrides or {}, clock)
+        report = local.run(drops, redeliver)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -128,6 +135,7 @@ class _LocalRun:
         workdir: Path,
         progress: Progress,
         overrides: dict[str, str],
+        clock: LocalClock,
     ):
         from gluekit.local.emulator import provision
 
@@ -136,6 +144,7 @@ class _LocalRun:
         self.local_root = workdir / "s3"
         self.progress = progress
         self.overrides = overrides
+        self.clock = clock
         self.emulated = provision(spec, prefix)
         self.names: PipelineNames = self.emulated.names
         self.foundation: FoundationNames = self.emulated.foundation
@@ -163,8 +172,7 @@ class _LocalRun:
         if self.spec.trigger.schedule is not None:
             self.progress(f"⏰ flush at the schedule ({self.spec.trigger.schedule.cron})")
             self._invoke_bridge(scheduled_flush(self.emulated.flush_rule_arn, self.spec.name))
-            self._announce_quarantines()
-            self._play_runs()
+        self._until_nothing_waits()
         self._collect_file_outcomes(drops)
         self._collect_notifications()
         return self.report
@@ -192,13 +200,7 @@ class _LocalRun:
         )
 
     def _deliver(self, events: list[dict[str, Any]]) -> None:
-        """SQS-sized batches into the bridge, then Glue works through the runs they started.
-
-        Glue refuses a start beyond the workflow's concurrent runs (ConcurrentRunsExceeded); the
-        bridge then fails those records and SQS brings them back after the visibility timeout,
-        by which time the running workflow has moved on: so refused records are redelivered
-        after the started runs have been played, up to the queue's maxReceiveCount.
-        """
+        """SQS-sized batches into the bridge; failed records come back as SQS brings them."""
         on_arrival = self.spec.trigger.on_arrival
         batch_size = on_arrival.max_files if on_arrival else 100
         waiting = [(event, 1) for event in events]
@@ -207,8 +209,41 @@ class _LocalRun:
             for start in range(0, len(waiting), batch_size):
                 again.extend(self._deliver_batch(waiting[start : start + batch_size]))
             self._announce_quarantines()
-            self._play_runs()
             waiting = again
+
+    def _until_nothing_waits(self) -> None:
+        """Play the started runs (each run's end starts the next batch); while files still
+        wait, skip ahead to the next tick. Glue refusing a start only makes files wait."""
+        on_arrival = self.spec.trigger.on_arrival
+        skip = (on_arrival.max_wait_seconds if on_arrival else 0) + TICK_SECONDS
+        for _ in range(MAX_TICKS):
+            self._announce_quarantines()
+            if self._play_runs():
+                continue
+            if not self._files_waiting():
+                return
+            self.clock.advance(skip)
+            self.progress(f"⏱ tick: files wait for a run (the run's clock moves {skip} s on)")
+            self._invoke_bridge(scheduled_flush(self._tick_rule_arn, self.spec.name))
+
+    def _files_waiting(self) -> bool:
+        import boto3
+
+        from gluekit.naming import CLAIMS_PENDING_INDEX, CLAIMS_PENDING_KEY
+
+        response = boto3.client("dynamodb").query(
+            TableName=self.foundation.claims_table,
+            IndexName=CLAIMS_PENDING_INDEX,
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": CLAIMS_PENDING_KEY},
+            ExpressionAttributeValues={":p": {"S": self.spec.name}},
+            Select="COUNT",
+        )
+        return int(response.get("Count", 0)) > 0
+
+    @property
+    def _tick_rule_arn(self) -> str:
+        return self.emulated.flush_rule_arn.replace(self.names.flush_rule, self.names.tick_rule)
 
     def _deliver_batch(
         self, batch: list[tuple[dict[str, Any], int]]
@@ -264,7 +299,8 @@ class _LocalRun:
             self._notify(json.loads(body))
 
     # ------------------------------------------------------------------------- Glue runs
-    def _play_runs(self) -> None:
+    def _play_runs(self) -> bool:
+        """Play every RUNNING run; True when there was one."""
         import boto3
 
         from gluekit.local.scheduler import LocalScheduler, StepResult
@@ -277,7 +313,7 @@ class _LocalRun:
             if run["Status"] == "RUNNING"
         ]
         if not runs:
-            return
+            return False
         local_spark(self.workdir)
 
         def on_step(job_name: str, result: StepResult | None) -> None:
@@ -332,6 +368,18 @@ class _LocalRun:
             outcome.validation = self._artifact(f"{self.names.reports_prefix}{run_id}.json")
             self.report.runs.append(outcome)
             complete_workflow_run(self.names.workflow, run_id)
+            # The run-end rule: the publish job succeeded, or the step that failed.
+            last = results[-1] if results else None
+            if last is not None:
+                self._invoke_bridge(
+                    job_state_change(
+                        job_name=last.job_name,
+                        job_run_id=last.job_run_id,
+                        state=last.state,
+                        message=last.error or "",
+                    )
+                )
+        return True
 
     # ------------------------------------------------------------------------------ results
     def _collect_file_outcomes(self, drops: list[Path]) -> None:

@@ -1,4 +1,5 @@
-"""S3 "Object Created" → EventBridge rule → SQS → the bridge Lambda → StartWorkflowRun."""
+"""S3 "Object Created" → EventBridge rule → SQS → the bridge Lambda → PENDING claims; the
+bridge starts workflow runs from them on arrival, on the minute's tick and when a run ends."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from gluekit.environments import Environment
-from gluekit.naming import CLAIMS_PENDING_INDEX, METRICS_NAMESPACE, FoundationNames, PipelineNames
+from gluekit.naming import (
+    CLAIMS_KEY_PREFIXES,
+    CLAIMS_PENDING_INDEX,
+    METRICS_NAMESPACE,
+    STEPS,
+    FoundationNames,
+    PipelineNames,
+)
 from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config, bridge_queue_settings
 from gluekit.spec import PipelineSpec
 from infra.constructs.hardened_queue import (
@@ -143,6 +151,47 @@ class Bridge(Construct):
             on_failure=destinations.SqsDestination(self.function_dlq),
             retry_attempts=2,
         )
+
+        def bridge_target() -> targets.LambdaFunction:
+            return targets.LambdaFunction(
+                function,
+                dead_letter_queue=self.rule_dlq,
+                retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
+                max_event_age=RULE_TARGET_MAX_EVENT_AGE,
+            )
+
+        # Objects that wait (max_wait not reached when they arrived, or no slot free) are
+        # started by this tick; with nothing pending it costs one small query a minute.
+        self.tick_rule = events.Rule(
+            self,
+            "TickRule",
+            rule_name=names.tick_rule,
+            description=f"Starts due {spec.name} runs from the pending files, every minute",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[bridge_target()],
+        )
+        # The end of a run frees a slot: start the next batch at once rather than at the tick.
+        self.run_end_rule = events.Rule(
+            self,
+            "RunEndRule",
+            rule_name=names.run_end_rule,
+            description=f"A {spec.name} run ended (publish succeeded, or a job failed)",
+            event_pattern=events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                account=[Stack.of(self).account],
+                detail={
+                    "$or": [
+                        {"jobName": [names.job("publish")], "state": ["SUCCEEDED"]},
+                        {
+                            "jobName": [names.job(step) for step in STEPS],
+                            "state": ["FAILED", "TIMEOUT", "STOPPED"],
+                        },
+                    ]
+                },
+            ),
+            targets=[bridge_target()],
+        )
         self.flush_rule: events.Rule | None = None
         if spec.trigger.schedule is not None:
             # Scheduled pipelines: the same function flushes everything pending at the cron.
@@ -152,14 +201,7 @@ class Bridge(Construct):
                 rule_name=names.flush_rule,
                 description=f"Starts one {spec.name} run for all pending files",
                 schedule=events.Schedule.expression(spec.trigger.schedule.cron),
-                targets=[
-                    targets.LambdaFunction(
-                        function,
-                        dead_letter_queue=self.rule_dlq,
-                        retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
-                        max_event_age=RULE_TARGET_MAX_EVENT_AGE,
-                    )
-                ],
+                targets=[bridge_target()],
             )
 
     @staticmethod
@@ -199,20 +241,40 @@ class Bridge(Construct):
         for statement in (
             iam.PolicyStatement(
                 sid="StartOwnWorkflowOnly",
-                actions=["glue:StartWorkflowRun", "glue:GetWorkflowRuns"],
+                # GetWorkflowRun: is a slot's run still running; GetWorkflowRuns: find a
+                # crashed start's run by its batch id.
+                actions=[
+                    "glue:StartWorkflowRun",
+                    "glue:GetWorkflowRun",
+                    "glue:GetWorkflowRuns",
+                ],
                 resources=[workflow_arn],
             ),
             iam.PolicyStatement(
-                sid="Claims",
+                sid="OwnClaimsOnly",
                 actions=[
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                     "dynamodb:ConditionCheckItem",
-                    "dynamodb:Query",
                 ],
-                resources=[table_arn, f"{table_arn}/index/{CLAIMS_PENDING_INDEX}"],
+                resources=[table_arn],
+                # The table is shared by every pipeline: this bridge writes only its own items.
+                conditions={
+                    "ForAllValues:StringLike": {
+                        "dynamodb:LeadingKeys": [
+                            prefix.format(pipeline=spec.name) for prefix in CLAIMS_KEY_PREFIXES
+                        ]
+                    }
+                },
+            ),
+            iam.PolicyStatement(
+                sid="OwnPendingOnly",
+                actions=["dynamodb:Query"],
+                resources=[f"{table_arn}/index/{CLAIMS_PENDING_INDEX}"],
+                # On an index the leading key is the index's partition key: the pipeline.
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [spec.name]}},
             ),
             iam.PolicyStatement(
                 sid="AnnounceQuarantine",

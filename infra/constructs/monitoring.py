@@ -25,6 +25,12 @@ FIVE_MINUTES = Duration.minutes(5)
 OLDEST_MESSAGE_AGE_SECONDS = 900
 
 
+def oldest_pending_alarm_seconds(spec: PipelineSpec) -> int:
+    """2 x max_wait + the job timeout (a scheduled pipeline waits for its cron, not max_wait)."""
+    wait = spec.trigger.on_arrival.max_wait_seconds if spec.trigger.on_arrival else 0
+    return 2 * wait + spec.job.timeout_minutes * 60
+
+
 class PipelineMonitoring(Construct):
     def __init__(
         self,
@@ -90,6 +96,24 @@ class PipelineMonitoring(Construct):
                 period=FIVE_MINUTES, statistic="Maximum"
             ),
             "messages in the bridge dead-letter queue: deliveries the bridge gave up on",
+        )
+        # Objects wait as PENDING while Glue is busy; waiting longer than two fill windows plus
+        # a whole job run means runs are not being started (or not finishing).
+        wait = spec.trigger.on_arrival.max_wait_seconds if spec.trigger.on_arrival else 0
+        pending_limit = oldest_pending_alarm_seconds(spec)
+        alarm(
+            "oldest-pending",
+            self.kit_metric("OldestPendingAgeSeconds", statistic="Maximum"),
+            f"a file has waited over {pending_limit} s (2 x max_wait {wait} s + the job timeout) "
+            "to be started in a run",
+            threshold=pending_limit,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        alarm(
+            "misrouted-notifications",
+            self.kit_metric("MisroutedNotifications"),
+            "a classic S3 notification reached the bridge: a bucket's notification configuration "
+            "targets the bridge queue (the bridge reads EventBridge events only)",
         )
         alarm(
             "bridge-oldest-message",
@@ -205,6 +229,11 @@ class PipelineMonitoring(Construct):
                 "DuplicatesSkipped",
             ),
             job_durations,
+        )
+        dashboard.add_widgets(
+            graph("Files pending", "PendingObjects", statistic="Maximum"),
+            graph("Oldest pending file (s)", "OldestPendingAgeSeconds", statistic="Maximum"),
+            graph("Starts refused by Glue (busy)", "StartsRefused"),
         )
         dashboard.add_widgets(
             graph("Rows in / out / rejected", "RowsIn", "RowsOut", "RowsRejected"),

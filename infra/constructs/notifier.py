@@ -124,6 +124,9 @@ class Notifier(Construct):
             events.EventPattern(
                 source=[BRIDGE_EVENT_SOURCE],
                 detail_type=[QUARANTINE_DETAIL_TYPE],
+                # Anyone may put a `gluekit.bridge` event on the bus of their own account only;
+                # events from other accounts reach this bus only if its policy admits them.
+                account=[stack.account],
                 detail={"pipeline": [spec.name]},
             ),
         )

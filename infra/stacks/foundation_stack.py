@@ -12,9 +12,11 @@ from constructs import Construct
 
 from gluekit.environments import Environment
 from gluekit.naming import (
+    CLAIMS_LEGACY_PENDING_INDEX,
     CLAIMS_PARTITION_KEY,
     CLAIMS_PENDING_INDEX,
     CLAIMS_PENDING_KEY,
+    CLAIMS_PENDING_SORT_KEY,
     CLAIMS_TTL_ATTRIBUTE,
 )
 from infra.constructs.hardened_queue import dead_letter_queue
@@ -139,13 +141,27 @@ class FoundationStack(Stack):
             time_to_live_attribute=CLAIMS_TTL_ATTRIBUTE,
             removal_policy=data_removal,
         )
+        # Deployed tables have this first index; CloudFormation adds or removes one GSI per
+        # update, so it goes in a later release, after the `waiting` index exists.
+        self.claims_table.add_global_secondary_index(
+            index_name=CLAIMS_LEGACY_PENDING_INDEX,
+            partition_key=dynamodb.Attribute(
+                name=CLAIMS_PENDING_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(
+                name=CLAIMS_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        # A pipeline's accepted objects, oldest first: a start reads one page from the front
+        # however long the backlog is (sparse: only waiting objects carry the keys).
         self.claims_table.add_global_secondary_index(
             index_name=CLAIMS_PENDING_INDEX,
             partition_key=dynamodb.Attribute(
                 name=CLAIMS_PENDING_KEY, type=dynamodb.AttributeType.STRING
             ),
             sort_key=dynamodb.Attribute(
-                name=CLAIMS_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+                name=CLAIMS_PENDING_SORT_KEY, type=dynamodb.AttributeType.NUMBER
             ),
             projection_type=dynamodb.ProjectionType.ALL,
         )

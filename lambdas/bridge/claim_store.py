@@ -15,6 +15,7 @@ from bridge.claims import (
     PARTITION_KEY,
     PENDING_INDEX,
     PENDING_INDEX_PARTITION_KEY,
+    PENDING_INDEX_SORT_KEY,
     RETENTION_SECONDS,
     TTL_ATTRIBUTE,
     Claim,
@@ -112,7 +113,8 @@ class DynamoClaimStore:
         )
 
     def park(self, claim_pk: str, batch_id: str, now: float) -> bool:
-        """CLAIMED -> PENDING: wait for the scheduled flush (no TTL while waiting)."""
+        """CLAIMED -> PENDING: wait for a run (no TTL while waiting; a refused start keeps
+        the first `accepted_at`, so the object keeps its place at the front)."""
         return self._update(
             claim_pk,
             "SET #state = :pending, pending_pipeline = :pipeline, "
@@ -127,7 +129,7 @@ class DynamoClaimStore:
         )
 
     def claim_pending(self, old: Claim, batch_id: str, lease_until: float, now: float) -> bool:
-        """PENDING (or a crashed flush's expired CLAIMED) -> CLAIMED for a flush batch."""
+        """PENDING (or a crashed start's expired CLAIMED) -> CLAIMED for a start's batch."""
         if old.state is State.PENDING:
             condition: tuple[str, Item] = ("#state = :was", {":was": _s(State.PENDING.value)})
         else:
@@ -162,19 +164,58 @@ class DynamoClaimStore:
         return True
 
     # -------------------------------------------------------------------------------- reading
-    def pending(self) -> Iterator[Claim]:
-        """Objects waiting for this pipeline's flush (PENDING, or CLAIMED by a flush)."""
-        paginator = client("dynamodb").get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self.table,
-            IndexName=PENDING_INDEX,
-            KeyConditionExpression="#p = :p",
-            ExpressionAttributeNames={"#p": PENDING_INDEX_PARTITION_KEY},
-            ExpressionAttributeValues={":p": _s(self.pipeline)},
-        )
-        for page in pages:
+    def waiting(self, page_size: int, accepted_before: float | None = None) -> Iterator[Claim]:
+        """Accepted objects of this pipeline, oldest first (PENDING, or CLAIMED by a start).
+
+        Read lazily, one page of the `waiting` index at a time: a start that needs 20 objects
+        reads about 20 items however long the backlog is. The index is eventually consistent,
+        so an item may show a state it has just left; every transition is conditional anyway.
+        """
+        key_condition = "#p = :p"
+        values: Item = {":p": _s(self.pipeline)}
+        if accepted_before is not None:
+            key_condition += " AND #at <= :before"
+            values[":before"] = _n(int(accepted_before))
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeNames": {
+                "#p": PENDING_INDEX_PARTITION_KEY,
+                **({"#at": PENDING_INDEX_SORT_KEY} if accepted_before is not None else {}),
+            },
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": True,
+            "Limit": page_size,
+        }
+        while True:
+            page = client("dynamodb").query(**request)
             for item in page.get("Items", []):
                 yield to_claim(item)
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
+
+    def count_waiting(self, max_pages: int = 50) -> tuple[int, bool]:
+        """(how many objects wait, whether that is all of them): COUNT pages, capped."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": "#p = :p",
+            "ExpressionAttributeNames": {"#p": PENDING_INDEX_PARTITION_KEY},
+            "ExpressionAttributeValues": {":p": _s(self.pipeline)},
+            "Select": "COUNT",
+        }
+        total = 0
+        for _ in range(max_pages):
+            page = client("dynamodb").query(**request)
+            total += int(page.get("Count", 0))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return total, True
+            request["ExclusiveStartKey"] = last
+        return total, False
 
     def get(self, claim_pk: str) -> Claim | None:
         item = self._get(claim_pk)

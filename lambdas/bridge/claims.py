@@ -11,28 +11,29 @@ States
                attribute, so that a duplicate delivery hours or days later is still recognised.
   QUARANTINED  pre-flight rejected it; it was copied to quarantine and announced. Kept
                RETENTION_DAYS, so a duplicate does not quarantine and announce it twice.
-  PENDING      accepted on a scheduled pipeline, waiting for the flush. It carries
-               `pending_pipeline`, which puts it in the sparse `pending` index, and no TTL.
+  PENDING      accepted: pre-flight passed, waiting for a run. It carries `pending_pipeline`
+               and `accepted_at`, which put it in the sparse `waiting` index (oldest first),
+               and no TTL.
 
 Transitions, each a conditional write on the state, batch id and lease it expects
   (none)                  -> CLAIMED      first delivery (attribute_not_exists(pk))
   CLAIMED                 -> STARTED      the batch's run started
   CLAIMED                 -> QUARANTINED  pre-flight rejected the object
-  CLAIMED                 -> PENDING      accepted on a scheduled pipeline, or a flush's start
-                                          failed (the objects wait for the next flush)
-  CLAIMED                 -> (deleted)    an on-arrival start failed: the records fail, SQS
-                                          redelivers them and the retry claims afresh
-  PENDING                 -> CLAIMED      a flush puts the object into a batch; it keeps
-                                          `pending_pipeline` so that a crashed flush's objects
-                                          stay visible to the next flush
+  CLAIMED                 -> PENDING      accepted (its SQS message is then done), or a start
+                                          was refused (the objects wait for the next start)
+  CLAIMED                 -> (deleted)    pre-flight could not finish: the record fails, SQS
+                                          redelivers it and the retry claims afresh
+  PENDING                 -> CLAIMED      a start (`bridge.dispatch`) puts the object into a
+                                          batch; it keeps `pending_pipeline` and `accepted_at`
+                                          so that a crashed start's objects stay visible
   CLAIMED, lease expired  -> STARTED      the holder crashed after starting: a run carrying its
                                           batch id is among the workflow's recent runs
   CLAIMED, lease expired  -> CLAIMED      the holder crashed before starting: a new batch takes
                                           the object over
 
-A delivery that finds STARTED, QUARANTINED or PENDING is a duplicate and is skipped. One that
-finds a live CLAIMED is failed and retried later: the holder may yet crash, and only after its
-lease has expired can anyone tell (from the workflow's runs) whether it started a run.
+A delivery that finds STARTED, QUARANTINED, PENDING, or CLAIMED by a start (it has
+`accepted_at`: it was accepted before) is a duplicate and is skipped. One that finds an arrival's
+live CLAIMED is failed and retried later: that invocation may yet crash before accepting it.
 
 Why a claim state machine and not Powertools' @idempotent: idempotency stores one record per
 call and replays its result. The bridge must decide per batch what happens to many per-object
@@ -57,9 +58,15 @@ from bridge.events import ObjectRef
 # The table's schema. The foundation stack and the local runner create it with these names.
 PARTITION_KEY = "pk"
 TTL_ATTRIBUTE = "expires_at"
-PENDING_INDEX = "pending"
+# Accepted objects, per pipeline, oldest first: a start reads a page from the front. (The
+# foundation keeps the former `pending` index, keyed on pk, until a later release drops it:
+# CloudFormation adds or removes one GSI per update.)
+PENDING_INDEX = "waiting"
 PENDING_INDEX_PARTITION_KEY = "pending_pipeline"
-PENDING_INDEX_SORT_KEY = PARTITION_KEY
+PENDING_INDEX_SORT_KEY = "accepted_at"
+# Arrival batches claim objects only to pre-flight them: they never start runs, so a crashed
+# arrival's claim is taken over without looking for a run.
+ARRIVAL_BATCH_PREFIX = "arrival-"
 
 RETENTION_DAYS = 30
 RETENTION_SECONDS = RETENTION_DAYS * 24 * 3600
@@ -102,6 +109,11 @@ class Claim:
     def lease_expired(self, now: float) -> bool:
         return self.state is State.CLAIMED and (self.lease_until or 0) <= now
 
+    @property
+    def accepted(self) -> bool:
+        """Pre-flight passed: the object waits for, or is in, a run."""
+        return self.state in DONE_STATES or self.accepted_at is not None
+
 
 class ClaimStore(Protocol):
     def create(
@@ -142,7 +154,7 @@ def acquire(
     existing = store.create(pk, obj, batch_id, lease_until, now)
     if existing is None:
         return Acquired.NEW, None
-    if existing.state in DONE_STATES:
+    if existing.accepted:
         return Acquired.DUPLICATE, existing
     if not existing.lease_expired(now):
         return Acquired.BUSY, existing
@@ -157,8 +169,15 @@ def reconcile_expired(
     lease_until: float,
     now: float,
 ) -> tuple[Acquired, Claim | None]:
-    """A claim whose holder died: adopt the run it started, or take the object over."""
-    run_id = find_run(existing.batch_id) if existing.batch_id else None
+    """A claim whose holder died: adopt the run it started, or take the object over.
+
+    Claims of this release's arrivals never started a run; a claim of an older release's
+    on-arrival start (which started runs itself) is looked for among the workflow's runs.
+    """
+    holder = existing.batch_id or ""
+    run_id = (
+        None if holder.startswith(ARRIVAL_BATCH_PREFIX) else find_run(holder) if holder else None
+    )
     if run_id is not None:
         assert existing.batch_id is not None
         store.mark_started(existing.pk, existing.batch_id, run_id, now)

@@ -60,6 +60,9 @@ class BridgeConfig:
     max_file_bytes: int
     trigger_mode: TriggerMode
     max_files_per_run: int
+    max_wait_seconds: int
+    max_concurrent_runs: int
+    tick_rule: str
     manifests_prefix: str
     quarantine_prefix: str
     event_source: str
@@ -113,6 +116,9 @@ class BridgeConfig:
                 TriggerMode, _choice(data, "trigger_mode", ("on_arrival", "schedule"))
             ),
             max_files_per_run=max_files,
+            max_wait_seconds=_integer(data, "max_wait_seconds"),
+            max_concurrent_runs=max(1, _integer(data, "max_concurrent_runs")),
+            tick_rule=_text(data, "tick_rule"),
             manifests_prefix=_text(data, "manifests_prefix"),
             quarantine_prefix=_text(data, "quarantine_prefix", allow_empty=True),
             event_source=_text(data, "event_source"),

@@ -88,7 +88,7 @@ def read_message(message_id: str, body: str, config: BridgeConfig) -> Message:
         return Malformed(message_id, f"body is not JSON: {exc}")
     if not isinstance(data, dict):
         return Malformed(message_id, f"body is JSON {type(data).__name__}, not an event object")
-    if "Records" in data and "detail-type" not in data:
+    if ("Records" in data or data.get("Event") == "s3:TestEvent") and "detail-type" not in data:
         return Skip(
             message_id,
             "not_eventbridge",

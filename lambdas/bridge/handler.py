@@ -1,17 +1,21 @@
 """Lambda entry point of the bridge (`bridge.handler.lambda_handler`).
 
-Accepts two event shapes:
+Accepts these event shapes; every one ends in `bridge.dispatch`, which starts runs from the
+pending set when a slot is free:
 - an SQS batch (`{"Records": [...]}`, eventSource "aws:sqs") whose message bodies are S3
-  "Object Created" events from EventBridge: returns a partial batch response
-  (`{"batchItemFailures": [...]}`; the event source mapping needs ReportBatchItemFailures);
-- an EventBridge "Scheduled Event" (`{"source": "aws.events", "detail-type": "Scheduled
-  Event"}`) from the pipeline's flush rule: starts runs for everything pending.
+  "Object Created" events from EventBridge: records the objects as PENDING and returns a
+  partial batch response (`{"batchItemFailures": [...]}`; the event source mapping needs
+  ReportBatchItemFailures), then tries a start;
+- an EventBridge "Scheduled Event" (source aws.events): the pipeline's tick rule (every minute)
+  or, on a scheduled pipeline, its cron flush rule;
+- a "Glue Job State Change" (source aws.glue) from the run-end rule: the last job succeeded or
+  a job failed, so a run slot is (about to be) free.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -23,18 +27,19 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge import clock, flush, intake
+from bridge import clock, intake
 from bridge.config import CONFIG_ENV, BridgeConfig, load_config
+from bridge.dispatch import DispatchSummary, Trigger, dispatch
 from bridge.runtime import Gateways, Invocation
-from bridge.telemetry import logger, metrics, publish, tracer
+from bridge.telemetry import Tally, Waiting, logger, metrics, publish, tracer
 
-# A start that fails fails every record of the batch; that is a normal partial response, not an
-# invocation error.
+# Every record failing (say, DynamoDB is unreachable) is a normal partial response: SQS
+# redelivers them; it is not an invocation error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class UnsupportedEvent(ValueError):
-    """Neither an SQS batch nor a scheduled event."""
+    """Not an SQS batch, a scheduled event, nor a Glue job state change."""
 
 
 @cache
@@ -55,24 +60,80 @@ if CONFIG_ENV in os.environ:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     config, gateways = runtime()
     invocation = Invocation.begin(context, clock.now())
-    if is_scheduled_event(event):
-        summary = flush.flush_pending(
-            config, gateways, invocation, lambda: context.get_remaining_time_in_millis() / 1000
+
+    def seconds_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    if is_sqs_event(event):
+        verdicts = intake.process_batch(SQSEvent(event).records, config, gateways, invocation)
+        tally = verdicts.tally
+        if tally.accepted:
+            # The records are settled already: whatever happens here fails none of them.
+            summary = _start_safely(config, gateways, invocation, seconds_left, Trigger.ARRIVAL)
+            tally.add(summary.tally)
+        publish(tally, config.pipeline, _waiting(config, gateways, invocation, count=False))
+        return process_partial_response(
+            event=event, record_handler=verdicts.settle, processor=processor, context=context
         )
-        publish(summary.tally, config.pipeline)
-        summary.raise_if_incomplete()
-        return summary.as_response()
-    if not is_sqs_event(event):
-        raise UnsupportedEvent(f"not an SQS batch nor a scheduled event: keys {sorted(event)}")
-    verdicts = intake.process_batch(SQSEvent(event).records, config, gateways, invocation)
-    publish(verdicts.tally, config.pipeline)
-    return process_partial_response(
-        event=event, record_handler=verdicts.settle, processor=processor, context=context
-    )
+    trigger = trigger_of(event, config)
+    if trigger is None:
+        raise UnsupportedEvent(f"not an event the bridge handles: keys {sorted(event)}")
+    summary = dispatch(config, gateways, invocation, seconds_left, trigger)
+    publish(summary.tally, config.pipeline, _waiting(config, gateways, invocation, count=True))
+    return summary.as_response()
 
 
-def is_scheduled_event(event: dict[str, Any]) -> bool:
-    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+def _start_safely(
+    config: BridgeConfig,
+    gateways: Gateways,
+    invocation: Invocation,
+    seconds_left: Callable[[], float],
+    trigger: Trigger,
+) -> DispatchSummary:
+    try:
+        return dispatch(config, gateways, invocation, seconds_left, trigger)
+    except Exception:
+        # The objects are PENDING: the tick (within a minute) starts them.
+        logger.exception("starting runs after arrival failed; the tick retries")
+        summary = DispatchSummary(trigger)
+        summary.tally = Tally(start_failures=1)
+        return summary
+
+
+def _waiting(
+    config: BridgeConfig, gateways: Gateways, invocation: Invocation, *, count: bool
+) -> Waiting:
+    """How long the oldest due object has waited (one item read); on ticks, how many wait.
+
+    On a scheduled pipeline objects are due from the flush on, not from their arrival: a file
+    that waits for tonight's cron is not late.
+    """
+    now = invocation.now
+    before = gateways.slots.read().flush_before if config.scheduled else None
+    if config.scheduled and before is None:
+        oldest = None
+    else:
+        oldest = next(iter(gateways.claims.waiting(1, before)), None)
+    if oldest is None:
+        age = 0.0
+    else:
+        since = before if before is not None else (oldest.accepted_at or now)
+        age = max(0.0, now - since)
+    total = gateways.claims.count_waiting()[0] if count else None
+    return Waiting(count=total, oldest_age_seconds=age)
+
+
+def trigger_of(event: dict[str, Any], config: BridgeConfig) -> Trigger | None:
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if source == "aws.events" and detail_type == "Scheduled Event":
+        rules = [str(r).rsplit("/", 1)[-1] for r in event.get("resources") or []]
+        if config.scheduled and config.tick_rule not in rules:
+            return Trigger.FLUSH
+        return Trigger.TICK
+    if source == "aws.glue" and detail_type == "Glue Job State Change":
+        # The run-end rule's pattern already chose the pipeline's jobs and states.
+        return Trigger.RUN_END
+    return None
 
 
 def is_sqs_event(event: dict[str, Any]) -> bool:

@@ -1,20 +1,22 @@
-"""One SQS batch of S3 "Object Created" deliveries: read, deduplicate, pre-flight, start.
+"""One SQS batch of S3 "Object Created" deliveries: read, deduplicate, pre-flight, record.
 
-The fate of a record depends on the whole batch (its objects start one run together, and when
-that start fails every one of them must be retried), so the batch is worked through first and
-each record's verdict is decided here; the handler then lets Powertools' BatchProcessor report
-the verdicts as a partial batch response (`BatchVerdicts.settle` raises for a failed record).
+A record's message is done once its object is recorded: PENDING (accepted, waiting for a run),
+QUARANTINED, or a duplicate of one of those. Starting runs is not the batch's business
+(`bridge.dispatch` does it after the batch, and Glue refusing a start fails no record), so a
+record fails towards the DLQ only when it cannot be read, or when recording it failed and a
+redelivery may succeed. The verdicts are decided here; the handler lets Powertools'
+BatchProcessor report them as a partial batch response (`BatchVerdicts.settle` raises for a
+failed record).
 
 Per object, in order:
-1. the message is read and the key decoded (`bridge.events`); other messages are skipped or,
-   when unreadable, failed towards the DLQ; a second delivery of an object within the batch is
-   a duplicate;
-2. the object's claim is acquired (`bridge.claims`): a duplicate of a started, quarantined or
-   pending object is skipped, an object held by a live invocation is retried later;
-3. pre-flight (`bridge.preflight`) on the event's facts and the object's first bytes; a rejected
+1. the message is read and the key decoded (`bridge.events`); other messages are skipped (a
+   classic S3 notification is counted as misrouted: it alerts) or, when unreadable, failed
+   towards the DLQ; a second delivery of an object within the batch is a duplicate;
+2. the object's claim is acquired (`bridge.claims`): a duplicate of an accepted or quarantined
+   object is skipped, an object another arrival is checking right now is retried later;
+3. pre-flight (`bridge.screening`) on the event's facts and the object's first bytes; a rejected
    object is copied to quarantine with a reason file, announced, and its claim closed;
-4. the accepted objects of each chunk of at most max_files_per_run get one manifest and one
-   workflow run (`bridge.launch`), or, on a scheduled pipeline, wait as PENDING for the flush.
+4. an accepted object's claim becomes PENDING.
 """
 
 from __future__ import annotations
@@ -25,23 +27,17 @@ from functools import cache
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bridge.claims import Acquired, RunFinder, acquire, claim_key
+from bridge.claims import ARRIVAL_BATCH_PREFIX, Acquired, RunFinder, acquire, claim_key
 from bridge.config import BridgeConfig
 from bridge.events import Delivery, Malformed, ObjectRef, Skip, read_message
-from bridge.launch import NotStarted, launch
-from bridge.manifest import chunks, new_batch_id
-from bridge.preflight import (
-    HEAD_BYTES,
-    PARQUET_TAIL_BYTES,
-    Rejection,
-    check_content,
-    check_listing,
-    needs_tail,
-)
-from bridge.quarantine import announcement, quarantine_key, reason_document, reason_key
+from bridge.manifest import new_batch_id
 from bridge.runtime import Gateways, Invocation
-from bridge.storage import SINGLE_COPY_LIMIT, ObjectGone
+from bridge.screening import inspect, quarantine
+from bridge.storage import ObjectGone
 from bridge.telemetry import Tally, logger
+
+# The Skip reason of a classic S3 notification (a bucket notification aimed at the queue).
+MISROUTED = "not_eventbridge"
 
 
 class RecordFailed(Exception):
@@ -92,6 +88,16 @@ def process_batch(
                 why=message.detail,
                 receive_count=record.attributes.approximate_receive_count,
             )
+        elif isinstance(message, Skip) and message.why == MISROUTED:
+            # Not retried (it would never read better) but counted: the alarm on the metric
+            # tells someone that a bucket sends classic notifications to the bridge.
+            verdicts.tally.misrouted += 1
+            logger.error(
+                "record ignored: a classic S3 notification reached the bridge; the bucket's "
+                "notification configuration is wrong",
+                message_id=message.message_id,
+                detail=message.detail,
+            )
         elif isinstance(message, Skip):
             verdicts.tally.ignored += 1
             logger.info(
@@ -114,16 +120,10 @@ def process_batch(
             deliveries.append(message)
 
     find_run = cache(gateways.runs.find_by_batch_id)  # one lookup per crashed batch
-    for chunk in chunks(deliveries, config.max_files_per_run):
-        batch_id = new_batch_id(invocation.now)
-        held = _claim(chunk, batch_id, config, gateways, invocation, find_run, verdicts)
-        accepted = _preflight(held, batch_id, config, gateways, invocation, verdicts)
-        if not accepted:
-            continue
-        if config.scheduled:
-            _park(accepted, batch_id, gateways, invocation, verdicts)
-        else:
-            _start(accepted, batch_id, config, gateways, invocation, verdicts)
+    batch_id = ARRIVAL_BATCH_PREFIX + new_batch_id(invocation.now)
+    held = _claim(deliveries, batch_id, config, gateways, invocation, find_run, verdicts)
+    accepted = _preflight(held, batch_id, config, gateways, invocation, verdicts)
+    _park(accepted, batch_id, gateways, invocation, verdicts)
     return verdicts
 
 
@@ -190,11 +190,20 @@ def _preflight(
     accepted: list[Held] = []
     for item in held:
         try:
-            rejection = _inspect(item.obj, config, gateways)
+            rejection = inspect(item.obj, config, gateways)
             if rejection is None:
                 accepted.append(item)
                 continue
-            _quarantine(item, rejection, batch_id, config, gateways, invocation)
+            quarantine(
+                item.obj,
+                item.pk,
+                rejection,
+                batch_id,
+                config,
+                gateways,
+                invocation.now,
+                item.delivery.message_id,
+            )
             verdicts.tally.quarantined += 1
         except ObjectGone:
             _release(gateways, item, batch_id)
@@ -209,59 +218,6 @@ def _preflight(
             _release(gateways, item, batch_id)
             _fail(verdicts, item.delivery, f"pre-flight or quarantine failed: {exc}", exc)
     return accepted
-
-
-def _inspect(obj: ObjectRef, config: BridgeConfig, gateways: Gateways) -> Rejection | None:
-    rejection = check_listing(obj.key, obj.size, config)
-    if rejection is not None:
-        return rejection
-    tail = PARQUET_TAIL_BYTES if needs_tail(config) else 0
-    head = gateways.objects.read_head(obj, HEAD_BYTES, tail)
-    return check_content(head, obj.size, config)
-
-
-# One CopyObject request (up to 5 GiB) fits an invocation; a multipart copy of more may not.
-COPY_IN_INVOCATION_LIMIT = SINGLE_COPY_LIMIT
-
-
-def _quarantine(
-    item: Held,
-    rejection: Rejection,
-    batch_id: str,
-    config: BridgeConfig,
-    gateways: Gateways,
-    invocation: Invocation,
-) -> None:
-    """Copy, explain, announce, then close the claim (a duplicate will not do it again)."""
-    bucket = config.buckets.quarantine
-    copy_key = quarantine_key(config, item.obj.key, invocation.now)
-    document = reason_document(config, item.obj, rejection, invocation.now)
-    if item.obj.size <= COPY_IN_INVOCATION_LIMIT:
-        gateways.objects.copy(item.obj, bucket, copy_key)
-        quarantine_uri = f"s3://{bucket}/{copy_key}"
-    else:
-        # A copy this large would outlast the invocation and fail the whole batch with it; the
-        # raw version is never deleted, so the reason file points there instead.
-        quarantine_uri = item.obj.uri
-        document["not_copied"] = (
-            f"larger than {COPY_IN_INVOCATION_LIMIT // 1024**3} GiB: the raw version is the copy"
-        )
-    reason_uri = gateways.objects.put_json(bucket, reason_key(copy_key), document)
-    gateways.announcer.object_quarantined(
-        announcement(config, item.obj, rejection, quarantine_uri, reason_uri)
-    )
-    gateways.claims.mark_quarantined(
-        item.pk, batch_id, quarantine_uri, rejection.check, invocation.now
-    )
-    logger.warning(
-        "object quarantined",
-        message_id=item.delivery.message_id,
-        uri=item.obj.uri,
-        version_id=item.obj.version_id,
-        check=rejection.check,
-        reason=rejection.reason,
-        quarantine_uri=quarantine_uri,
-    )
 
 
 def _park(
@@ -283,53 +239,8 @@ def _park(
             continue
         parked += 1
     verdicts.tally.accepted += parked
-    logger.info("objects pending for the scheduled flush", batch_id=batch_id, count=parked)
-
-
-def _start(
-    accepted: list[Held],
-    batch_id: str,
-    config: BridgeConfig,
-    gateways: Gateways,
-    invocation: Invocation,
-    verdicts: BatchVerdicts,
-) -> None:
-    result = launch([item.obj for item in accepted], batch_id, config, gateways, invocation.now)
-    if isinstance(result, NotStarted):
-        verdicts.tally.start_failures += 1
-        logger.error(
-            "workflow run not started: the batch's records fail and are redelivered",
-            batch_id=batch_id,
-            files=len(accepted),
-            reason=result.reason,
-            claims_released=result.certain,
-        )
-        for item in accepted:
-            if result.certain:
-                _release(gateways, item, batch_id)
-            verdicts.fail(item.delivery.message_id, f"workflow run not started: {result.reason}")
-        return
-    verdicts.tally.runs_started += 1
-    verdicts.tally.accepted += len(accepted)
-    logger.info(
-        "workflow run started",
-        batch_id=batch_id,
-        run_id=result.run_id,
-        files=len(accepted),
-        reconciled=result.reconciled,
-    )
-    for item in accepted:
-        _record_start(gateways, item.pk, batch_id, result.run_id, invocation.now)
-
-
-def _record_start(gateways: Gateways, pk: str, batch_id: str, run_id: str, now: float) -> None:
-    # The run has started: a claim left CLAIMED here is resolved later by reconciliation (its
-    # batch id is in the run), so a failure to record is logged and the record still succeeds.
-    try:
-        if not gateways.claims.mark_started(pk, batch_id, run_id, now):
-            logger.warning("claim moved before the start was recorded", pk=pk, batch_id=batch_id)
-    except Exception:
-        logger.exception("the start could not be recorded", pk=pk, batch_id=batch_id)
+    if parked:
+        logger.info("objects accepted, pending a run", batch_id=batch_id, count=parked)
 
 
 def _release(gateways: Gateways, item: Held, batch_id: str) -> None:

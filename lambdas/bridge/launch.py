@@ -3,19 +3,18 @@
 StartWorkflowRun has no client token, so the outcome of a request that failed without an answer
 (a lost connection, a read timeout, a 5xx, Glue's OperationTimeoutException) is unknown: the run
 may exist. Such a failure is not retried: the batch id of the run properties is looked up among
-the workflow's recent runs, and if the run is not (yet) listed the outcome stays unknown. Only a
-refusal that Glue answered (4xx: ConcurrentRunsExceededException, a bad request; throttling,
-which is retried here with backoff) proves that no run started, and only then may the caller
-release the batch's claims. When the outcome is unknown the claims are kept: the records are
-redelivered after the lease has expired, and that invocation looks for the batch's run again
-before it takes the objects over. A second run is never started on a guess.
+the workflow's runs, and if the run is not (yet) listed the outcome stays unknown. Only a
+refusal that Glue answered (4xx: ConcurrentRunsExceededException, throttling, a bad request)
+proves that no run started, and only then may the caller return the batch's objects to
+PENDING. Nothing is retried here: a refused batch simply waits for the next start (an
+arrival, the tick, the end of a run), which is the back-pressure. When the outcome is unknown
+the claims are kept, and a later start looks for the batch's run again before it takes the
+objects back. A second run is never started on a guess.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,8 +26,6 @@ from bridge.runtime import Gateways
 from bridge.telemetry import logger
 from bridge.workflow import WorkflowRuns
 
-START_ATTEMPTS = 3
-BACKOFF_SECONDS = 0.2
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 )
@@ -57,7 +54,6 @@ def launch(
     config: BridgeConfig,
     gateways: Gateways,
     now: float,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Started | NotStarted:
     manifest = build_manifest(config, batch_id, objects, now)
     try:
@@ -67,40 +63,24 @@ def launch(
     except (BotoCoreError, ClientError) as exc:
         return NotStarted(f"the manifest could not be written: {exc}", certain=True)
     properties = run_properties(config, batch_id, len(objects))
-    return start_run(gateways.runs, properties, batch_id, sleep)
+    return start_run(gateways.runs, properties, batch_id)
 
 
 def start_run(
-    runs: WorkflowRuns,
-    properties: dict[str, str],
-    batch_id: str,
-    sleep: Callable[[float], None] = time.sleep,
+    runs: WorkflowRuns, properties: dict[str, str], batch_id: str
 ) -> Started | NotStarted:
-    outcome = NotStarted("not attempted", certain=True)
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            return Started(runs.start(properties))
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-            if code in THROTTLING_CODES:
-                outcome = NotStarted(f"{code}: Glue throttled StartWorkflowRun", certain=True)
-            elif 400 <= status < 500 and code not in UNCERTAIN_CODES:
-                return NotStarted(f"{code}: {exc}", certain=True)
-            else:
-                return _reconcile_after(runs, batch_id, f"{code or status}: {exc}")
-        except BotoCoreError as exc:
-            return _reconcile_after(runs, batch_id, f"{type(exc).__name__}: {exc}")
-        logger.warning(
-            "workflow run not started",
-            batch_id=batch_id,
-            attempt=attempt,
-            reason=outcome.reason,
-            certain=outcome.certain,
-        )
-        if attempt < START_ATTEMPTS:
-            sleep(BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
-    return outcome
+    try:
+        return Started(runs.start(properties))
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in THROTTLING_CODES:
+            return NotStarted(f"{code}: Glue throttled StartWorkflowRun", certain=True)
+        if 400 <= status < 500 and code not in UNCERTAIN_CODES:
+            return NotStarted(f"{code}: {exc}", certain=True)
+        return _reconcile_after(runs, batch_id, f"{code or status}: {exc}")
+    except BotoCoreError as exc:
+        return _reconcile_after(runs, batch_id, f"{type(exc).__name__}: {exc}")
 
 
 def _reconcile_after(runs: WorkflowRuns, batch_id: str, reason: str) -> Started | NotStarted:

@@ -48,6 +48,7 @@ def build_manifest(
                 "bucket": obj.bucket,
                 "key": obj.key,
                 "version_id": obj.version_id,
+                "sequencer": obj.sequencer,
                 "size": obj.size,
                 "etag": obj.etag,
                 "uri": obj.uri,

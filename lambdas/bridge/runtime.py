@@ -10,6 +10,7 @@ from bridge.announcements import Announcer
 from bridge.claim_store import DynamoClaimStore
 from bridge.claims import LEASE_MARGIN_SECONDS
 from bridge.config import BridgeConfig
+from bridge.slots import DynamoSlotStore
 from bridge.storage import ObjectStore
 from bridge.workflow import WorkflowRuns
 
@@ -24,6 +25,7 @@ class RemainingTime(Protocol):
 @dataclass(frozen=True)
 class Gateways:
     claims: DynamoClaimStore
+    slots: DynamoSlotStore
     objects: ObjectStore
     runs: WorkflowRuns
     announcer: Announcer
@@ -32,6 +34,7 @@ class Gateways:
     def for_config(cls, config: BridgeConfig) -> Gateways:
         return cls(
             claims=DynamoClaimStore(config.claims_table, config.pipeline),
+            slots=DynamoSlotStore(config.claims_table, config.pipeline),
             objects=ObjectStore(),
             runs=WorkflowRuns(config.workflow_name),
             announcer=Announcer(config.event_source),

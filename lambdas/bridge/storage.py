@@ -52,6 +52,11 @@ class ObjectStore:
         )
         return f"s3://{bucket}/{key}"
 
+    def get_json(self, bucket: str, key: str) -> dict[str, Any]:
+        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        document: dict[str, Any] = json.loads(body)
+        return document
+
     def _read(self, obj: ObjectRef, byte_range: str) -> bytes:
         request: dict[str, str] = {"Bucket": obj.bucket, "Key": obj.key, "Range": byte_range}
         if obj.version_id:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from shared.aws import client, single_attempt_client
 
-# How far back a lookup searches: a crashed or timed-out start is at most minutes old, far
-# fewer runs than this on a workflow whose concurrency is limited.
-RUNS_PAGE_SIZE = 200
-RUNS_SEARCHED = 1000
+# The largest page GetWorkflowRuns serves.
+RUNS_PAGE_SIZE = 1000
+# A run in these states still holds one of the workflow's concurrent-run slots.
+ACTIVE_STATES = frozenset({"RUNNING", "STOPPING"})
 
 
 class WorkflowRuns:
@@ -25,23 +25,30 @@ class WorkflowRuns:
         )
         return str(response["RunId"])
 
+    def is_active(self, run_id: str) -> bool:
+        response = client("glue").get_workflow_run(
+            Name=self.workflow_name, RunId=run_id, IncludeGraph=False
+        )
+        return str(response["Run"].get("Status", "")) in ACTIVE_STATES
+
     def find_by_batch_id(self, batch_id: str) -> str | None:
-        """The id of the recent run started for `batch_id`, or None."""
+        """The id of the run started for `batch_id`, or None.
+
+        Every page is read: Glue does not document the order in which it lists runs, so
+        stopping early could miss the run. Only a crashed or answerless start asks this.
+        """
         request: dict[str, object] = {
             "Name": self.workflow_name,
             "MaxResults": RUNS_PAGE_SIZE,
             "IncludeGraph": False,
         }
-        searched = 0
-        while searched < RUNS_SEARCHED:
+        while True:
             response = client("glue").get_workflow_runs(**request)
             runs = response.get("Runs", [])
             for run in runs:
                 if (run.get("WorkflowRunProperties") or {}).get("batch_id") == batch_id:
                     return str(run["WorkflowRunId"])
-            searched += len(runs)
             token = response.get("NextToken")
             if not token or not runs:
                 return None
             request["NextToken"] = token
-        return None

@@ -143,6 +143,10 @@ def _object_quarantined(
     bucket, key = _text(detail.get("bucket")), _text(detail.get("key"))
     if not bucket or not key:
         return Skipped("quarantine announcement without bucket or key")
+    if bucket != config.buckets.get("raw"):
+        # Any principal of the account may put a `gluekit.bridge` event: the bridge only ever
+        # quarantines objects of the raw bucket, so anything else is not its announcement.
+        return Skipped(f"quarantine announcement for bucket {bucket!r}, not the raw bucket")
     size = detail.get("size")
     return ObjectQuarantined(
         event_id=envelope[0],

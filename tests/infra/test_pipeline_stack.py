@@ -219,9 +219,9 @@ def test_bridge_queue_settings(orders: Template) -> None:
     queue, dlq = queues["gluekit-dev-orders-bridge"], queues["gluekit-dev-orders-bridge-dlq"]
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
     receives = queue["RedrivePolicy"]["maxReceiveCount"]
-    assert receives >= 5
-    # A batch refused while a run is active waits out a whole run before the DLQ.
-    assert queue["VisibilityTimeout"] * (receives - 1) >= 3 * 30 * 60
+    # A refused start no longer returns messages to the queue (the objects wait as PENDING):
+    # only unreadable or unrecordable records are redelivered, five times, then the DLQ.
+    assert receives == 5
     assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
     for props in (queue, dlq):
         assert props["KmsMasterKeyId"]
@@ -395,3 +395,42 @@ def test_resources_carry_the_pipeline_tags(orders: Template) -> None:
         assert expected.items() <= rendered.items()
     for job in orders.find_resources("AWS::Glue::Job").values():
         assert expected.items() <= job["Properties"]["Tags"].items()
+
+
+def test_tick_and_run_end_rules_invoke_the_bridge(orders: Template) -> None:
+    orders.has_resource_properties(
+        "AWS::Events::Rule",
+        {"Name": "gluekit-dev-orders-tick", "ScheduleExpression": "rate(1 minute)"},
+    )
+    [rule] = [
+        r["Properties"]
+        for r in orders.find_resources("AWS::Events::Rule").values()
+        if r["Properties"].get("Name") == "gluekit-dev-orders-run-ended"
+    ]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.glue"] and "account" in pattern
+    ends = pattern["detail"]["$or"]
+    assert {"jobName": ["gluekit-dev-orders-publish"], "state": ["SUCCEEDED"]} in ends
+
+
+def test_bridge_writes_only_its_own_claims(orders: Template) -> None:
+    statements = {s.get("Sid"): s for s in statements_of(orders, "BridgeFunction")}
+    own = statements["OwnClaimsOnly"]["Condition"]["ForAllValues:StringLike"]
+    assert own["dynamodb:LeadingKeys"] == ["object#orders#*", "slots#orders"]
+    pending = statements["OwnPendingOnly"]["Condition"]["ForAllValues:StringEquals"]
+    assert pending["dynamodb:LeadingKeys"] == ["orders"]
+
+
+def test_oldest_pending_alarm_is_two_waits_and_a_job_timeout(orders: Template) -> None:
+    orders.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "gluekit-dev-orders-oldest-pending",
+            "MetricName": "OldestPendingAgeSeconds",
+            "Threshold": 2 * 30 + 30 * 60,
+        },
+    )
+    orders.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"AlarmName": "gluekit-dev-orders-misrouted-notifications"},
+    )

@@ -72,3 +72,13 @@ def test_installed_clock_is_what_the_bridge_jobs_and_events_read() -> None:
         # THEN leaving a block gives back the clock that was there before
         assert bridge_clock.now() == outer.epoch()
         assert glue_clock.utc_now() == local_clock.utc_now() == START
+
+
+def test_advance_skips_ahead_without_waiting() -> None:
+    ticks = Ticks()
+    clock = LocalClock(START, elapsed=ticks)
+
+    clock.advance(90)
+    ticks.seconds += 1
+
+    assert clock.now() == START + timedelta(seconds=91)

@@ -22,14 +22,9 @@ import pytest
 from moto import mock_aws
 
 from bridge import clock, handler
-from bridge.claims import (
-    PARTITION_KEY,
-    PENDING_INDEX,
-    PENDING_INDEX_PARTITION_KEY,
-    PENDING_INDEX_SORT_KEY,
-    TTL_ATTRIBUTE,
-)
+from bridge.claims import PENDING_INDEX
 from bridge.config import CONFIG_ENV
+from gluekit.local.emulator import create_claims_table
 from gluekit.naming import FoundationNames
 from gluekit.render import bridge_config
 from gluekit.spec import load_spec_file
@@ -130,29 +125,7 @@ class World:
         handler.runtime.cache_clear()
 
     def _create_claims_table(self) -> None:
-        self.dynamodb.create_table(
-            TableName=FOUNDATION.claims_table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": PENDING_INDEX_PARTITION_KEY, "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": PENDING_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": PENDING_INDEX_PARTITION_KEY, "KeyType": "HASH"},
-                        {"AttributeName": PENDING_INDEX_SORT_KEY, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        self.dynamodb.update_time_to_live(
-            TableName=FOUNDATION.claims_table,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
-        )
+        create_claims_table(FOUNDATION.claims_table)
 
     def _capture_announcements(self) -> str:
         url = self.sqs.create_queue(QueueName="announcements")["QueueUrl"]
@@ -220,6 +193,21 @@ class World:
     def invoke(self, event: dict[str, Any], remaining_millis: int = 60_000) -> Any:
         return handler.lambda_handler(event, LambdaContext(remaining_millis=remaining_millis))
 
+    def tick(self) -> Any:
+        """The tick rule's minute: starts what is due."""
+        event = load_event("bridge/scheduled_event")
+        event["resources"] = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{self.config['tick_rule']}"]
+        return self.invoke(event)
+
+    def run_ended(self, run_id: str, state: str = "SUCCEEDED") -> Any:
+        """Glue finishes the run (moto never does) and the run-end rule tells the bridge."""
+        from gluekit.local.emulator import complete_workflow_run
+
+        complete_workflow_run(self.config["workflow_name"], run_id)
+        event = load_event("bridge/glue_job_state_change")
+        event["detail"]["state"] = state
+        return self.invoke(event)
+
     def deliver(self, *objects: Uploaded) -> tuple[dict[str, Any], Any]:
         event = self.sqs_event(*(self.object_created(o) for o in objects))
         return event, self.invoke(event)
@@ -238,8 +226,20 @@ class World:
         return sorted(f["key"] for run in self.runs() for f in self.manifest(run)["files"])
 
     def claims(self) -> list[dict[str, Any]]:
+        """The objects' claims (not the pipeline's starter item)."""
         items = self.dynamodb.scan(TableName=FOUNDATION.claims_table)["Items"]
-        return [{name: next(iter(v.values())) for name, v in item.items()} for item in items]
+        return [
+            {name: next(iter(v.values())) for name, v in item.items()}
+            for item in items
+            if item["pk"]["S"].startswith("object#")
+        ]
+
+    def slots(self) -> dict[str, Any]:
+        """The starter item: lease holder and the runs holding slots."""
+        item = self.dynamodb.get_item(
+            TableName=FOUNDATION.claims_table, Key={"pk": {"S": f"slots#{self.config['pipeline']}"}}
+        ).get("Item", {})
+        return dict(item)
 
     def pending(self) -> list[dict[str, Any]]:
         items = self.dynamodb.query(
@@ -311,6 +311,16 @@ def world(fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wo
 
 @pytest.fixture
 def orders(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    # No waiting to fill a run: an arrival's objects start at once, so these tests see a
+    # run per delivery, and slots enough for all. Waiting (max_wait, the tick, one slot) is
+    # tested with `waiting_orders`.
+    world.use(pipeline_config("orders", max_wait_seconds=0, max_concurrent_runs=100), monkeypatch)
+    return world
+
+
+@pytest.fixture
+def waiting_orders(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """orders as specified: max_files 20, max_wait_seconds 30, one run at a time."""
     world.use(pipeline_config("orders"), monkeypatch)
     return world
 

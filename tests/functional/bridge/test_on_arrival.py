@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
+from bridge import intake
 from bridge.claim_store import DynamoClaimStore
 from bridge.workflow import WorkflowRuns
 from shared.aws import single_attempt_client
@@ -57,6 +58,7 @@ def test_new_objects_start_one_run_with_their_manifest(orders: World) -> None:
             "bucket": FOUNDATION.raw_bucket,
             "key": obj.key,
             "version_id": obj.version_id,
+            "sequencer": obj.sequencer,
             "size": obj.size,
             "etag": obj.etag,
             "uri": f"s3://{FOUNDATION.raw_bucket}/{obj.key}",
@@ -139,7 +141,10 @@ def test_batch_larger_than_max_files_per_run_starts_one_run_per_chunk(
 ) -> None:
     from tests.functional.bridge.conftest import pipeline_config
 
-    world.use(pipeline_config("orders", max_files_per_run=2), monkeypatch)
+    world.use(
+        pipeline_config("orders", max_files_per_run=2, max_wait_seconds=0, max_concurrent_runs=5),
+        monkeypatch,
+    )
     objects = [world.upload_sample(ORDERS_DAY_1, key=f"orders/part-{i}.csv") for i in range(5)]
 
     response = world.deliver(*objects)[1]
@@ -149,7 +154,7 @@ def test_batch_larger_than_max_files_per_run_starts_one_run_per_chunk(
     assert world.manifest_keys() == sorted(o.key for o in objects)
 
 
-def test_concurrent_runs_exceeded_fails_the_batch_then_redelivery_starts_exactly_one_run(
+def test_refused_start_fails_no_record_and_the_objects_wait_for_the_next_start(
     orders: World,
 ) -> None:
     # GIVEN Glue refuses the start: the workflow is at its concurrency limit
@@ -165,32 +170,37 @@ def test_concurrent_runs_exceeded_fails_the_batch_then_redelivery_starts_exactly
         response = orders.invoke(event)
         glue.assert_no_pending_responses()
 
-    # THEN every record of the batch fails (SQS redelivers them) and the claims are released
-    assert failed_ids(response) == set(message_ids(event))
+    # THEN no record fails (nothing heads for the DLQ): both objects wait as PENDING
+    assert failed_ids(response) == set()
     assert orders.runs() == []
-    assert orders.claims() == []
+    assert {c["state"] for c in orders.claims()} == {"PENDING"}
+    assert "runs" in orders.slots() and orders.slots()["runs"] == {"M": {}}
 
-    # WHEN SQS redelivers the same messages and Glue accepts
-    orders.clock.advance(seconds=360)
-    redelivered = orders.invoke(event)
+    # WHEN the tick comes and Glue accepts
+    orders.clock.advance(seconds=60)
+    orders.tick()
 
     # THEN exactly one run takes both objects
-    assert failed_ids(redelivered) == set()
     [run] = orders.runs()
     assert run["WorkflowRunProperties"]["file_count"] == "2"
+    assert {c["state"] for c in orders.claims()} == {"STARTED"}
 
 
-def test_throttled_start_is_retried_within_the_invocation(orders: World) -> None:
+def test_throttled_start_leaves_the_objects_pending_for_the_tick(orders: World) -> None:
     obj = orders.upload_sample(ORDERS_DAY_1)
     with Stubber(single_attempt_client("glue")) as glue:
         glue.add_client_error(
             "start_workflow_run", service_error_code="ThrottlingException", http_status_code=400
         )
-        glue.add_response("start_workflow_run", {"RunId": "wr_after_throttling"})
         response = orders.deliver(obj)[1]
         glue.assert_no_pending_responses()
-
     assert failed_ids(response) == set()
+    assert [c["state"] for c in orders.claims()] == ["PENDING"]
+
+    with Stubber(single_attempt_client("glue")) as glue:
+        glue.add_response("start_workflow_run", {"RunId": "wr_after_throttling"})
+        orders.tick()
+
     [claim] = orders.claims()
     assert (claim["state"], claim["run_id"]) == ("STARTED", "wr_after_throttling")
 
@@ -199,7 +209,7 @@ def test_throttled_start_is_retried_within_the_invocation(orders: World) -> None
 def test_crash_after_start_before_it_is_recorded_starts_no_second_run(
     orders: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN an invocation that starts the run and is stopped before recording it
+    # GIVEN an invocation that starts the run and is stopped before recording the claims
     objects = [orders.upload_sample(ORDERS_DAY_1), orders.upload_sample(ORDERS_DAY_2)]
     event = orders.sqs_event(*(orders.object_created(o) for o in objects))
 
@@ -213,15 +223,47 @@ def test_crash_after_start_before_it_is_recorded_starts_no_second_run(
     [run] = orders.runs()
     assert {c["state"] for c in orders.claims()} == {"CLAIMED"}
 
-    # WHEN SQS redelivers the whole batch after the visibility timeout (the lease has expired)
+    # WHEN SQS redelivers the batch and the tick comes, after the crashed lease has expired
     orders.clock.advance(seconds=6 * 60)
     response = orders.invoke(event)
+    orders.tick()
 
-    # THEN no second run starts: the claims are reconciled with the run of their batch id
+    # THEN no second run starts: the claims are recorded from the run's manifest
     assert failed_ids(response) == set()
     assert orders.runs() == [run]
     claims = orders.claims()
     assert {(c["state"], c["run_id"]) for c in claims} == {("STARTED", run["WorkflowRunId"])}
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_crash_between_start_and_its_slot_record_is_found_by_batch_id(
+    orders: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an invocation stopped right after Glue started the run, before the run id is kept
+    obj = orders.upload_sample(ORDERS_DAY_1)
+    real_start = WorkflowRuns.start
+
+    def start_then_crash(self: WorkflowRuns, properties: dict[str, str]) -> str:
+        real_start(self, properties)
+        raise SimulatedCrash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(WorkflowRuns, "start", start_then_crash)
+        with pytest.raises(SimulatedCrash):
+            orders.deliver(obj)
+    [run] = orders.runs()
+
+    # WHEN ticks come: first within the grace period, then after it
+    orders.clock.advance(seconds=60)
+    orders.tick()
+    assert [c["state"] for c in orders.claims()] == ["CLAIMED"]
+    orders.clock.advance(seconds=6 * 60)
+    orders.tick()
+
+    # THEN the run is found by its batch id and recorded; none other starts
+    assert orders.runs() == [run]
+    [claim] = orders.claims()
+    assert (claim["state"], claim["run_id"]) == ("STARTED", run["WorkflowRunId"])
 
 
 def test_start_whose_answer_is_lost_is_found_not_repeated(
@@ -260,16 +302,18 @@ def test_unknown_start_outcome_keeps_claims_until_reconciled(
         )
         response = orders.invoke(event)
 
-    # THEN the record fails but the claim is kept: a retry must first look for the run
-    assert failed_ids(response) == set(message_ids(event))
+    # THEN the record succeeds (the object is accepted) but the claim is kept for the batch
+    assert failed_ids(response) == set()
     [claim] = orders.claims()
     assert claim["state"] == "CLAIMED"
 
-    # WHEN redelivered before the lease ends, it waits; after it, the object is taken over
-    assert failed_ids(orders.invoke(event)) == set(message_ids(event))
+    # WHEN the next tick comes within the grace period, nothing else starts
+    orders.clock.advance(seconds=60)
+    orders.tick()
     assert orders.runs() == []
+    # AND after it, the batch is not found among the runs: the object is taken back, started
     orders.clock.advance(seconds=6 * 60)
-    assert failed_ids(orders.invoke(event)) == set()
+    orders.tick()
     [run] = orders.runs()
     assert run["WorkflowRunProperties"]["file_count"] == "1"
 
@@ -278,14 +322,14 @@ def test_unknown_start_outcome_keeps_claims_until_reconciled(
 def test_object_claimed_by_a_live_invocation_is_retried_later(
     orders: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN an invocation that claimed the object and is stopped before starting its run
+    # GIVEN an invocation that claimed the object and is stopped during pre-flight
     obj = orders.upload_sample(ORDERS_DAY_1)
 
     def crash(*args: Any, **kwargs: Any) -> str:
         raise SimulatedCrash
 
     with monkeypatch.context() as patch:
-        patch.setattr(WorkflowRuns, "start", crash)
+        patch.setattr(intake, "inspect", crash)
         with pytest.raises(SimulatedCrash):
             orders.deliver(obj)
 

@@ -45,7 +45,6 @@ def object_created_for(
 
 
 IGNORED = {
-    "s3 test event": (lambda w: load_event("bridge/s3_test_event"), "not_s3_event"),
     "glue event": (lambda w: load_event("bridge/glue_job_state_change"), "not_s3_event"),
     "object deleted": (lambda w: load_event("bridge/object_deleted"), "not_object_created"),
     "outside prefix": (
@@ -157,8 +156,11 @@ def test_mixed_batch_good_records_go_through_and_only_the_malformed_one_fails(
         "ObjectsQuarantined": 1,
         "DuplicatesSkipped": 0,
         "RunsStarted": 1,
+        "StartsRefused": 0,
         "StartFailures": 0,
+        "MisroutedNotifications": 0,
         "RecordsIgnored": 2,
+        "OldestPendingAgeSeconds": 0,
     }
 
 

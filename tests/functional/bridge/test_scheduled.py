@@ -1,5 +1,6 @@
 """Scheduled pipelines (events): arrivals wait as pending; the schedule rule's "Scheduled Event"
-invokes the flush, which starts one run for everything pending, chunked by max_files_per_run."""
+invokes the flush, which starts runs for everything accepted before it, chunked by
+max_files_per_run, as run slots allow (the rest follows as runs end)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from botocore.stub import Stubber
 
 from bridge.claim_store import DynamoClaimStore
 from bridge.config import BridgeConfig
-from bridge.flush import FlushIncomplete, flush_pending
+from bridge.dispatch import Trigger, dispatch
 from bridge.runtime import Gateways, Invocation
 from bridge.workflow import WorkflowRuns
 from shared.aws import single_attempt_client
@@ -86,7 +87,7 @@ def test_duplicate_of_a_pending_object_is_skipped(events_pipeline: World) -> Non
 
 
 def test_flush_chunks_by_max_files_per_run(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    world.use(pipeline_config("events", max_files_per_run=2), monkeypatch)
+    world.use(pipeline_config("events", max_files_per_run=2, max_concurrent_runs=3), monkeypatch)
     objects = upload_events(world, 5)
     world.deliver(*objects)
 
@@ -98,7 +99,7 @@ def test_flush_chunks_by_max_files_per_run(world: World, monkeypatch: pytest.Mon
     assert world.manifest_keys() == [o.key for o in objects]
 
 
-def test_flush_start_failure_keeps_objects_pending_and_fails_the_invocation(
+def test_refused_flush_keeps_objects_pending_for_the_next_start(
     events_pipeline: World,
 ) -> None:
     objects = upload_events(events_pipeline, 2)
@@ -109,15 +110,15 @@ def test_flush_start_failure_keeps_objects_pending_and_fails_the_invocation(
             service_error_code="ConcurrentRunsExceededException",
             http_status_code=400,
         )
-        with pytest.raises(FlushIncomplete, match="ConcurrentRunsExceededException"):
-            flush(events_pipeline)
+        summary = flush(events_pipeline)
+    assert summary["runs_started"] == 0 and len(summary["refused"]) == 1
 
     assert events_pipeline.runs() == []
     assert {p["state"] for p in events_pipeline.pending()} == {"PENDING"}
     assert len(events_pipeline.pending()) == 2
 
-    # the retry (or the next schedule) starts them
-    assert flush(events_pipeline)["runs_started"] == 1
+    # the next start (here the tick; a run's end would do too) takes them
+    assert events_pipeline.tick()["runs_started"] == 1
     assert events_pipeline.manifest_keys() == [o.key for o in objects]
 
 
@@ -187,18 +188,19 @@ def test_flush_short_of_time_starts_what_it_could_claim_and_leaves_the_rest_pend
     events_pipeline.deliver(*upload_events(events_pipeline, 3))
     config = BridgeConfig.from_dict(events_pipeline.config)
     now = events_pipeline.clock.now()
-    seconds_left = iter([61.0, 61.0, 0.5])  # before the chunk, the 1st claim, the 2nd claim
+    seconds_left = iter([61.0, 61.0, 5.0])  # before the batch, the 1st claim, the 2nd claim
 
     # WHEN it flushes
-    summary = flush_pending(
+    summary = dispatch(
         config,
         Gateways.for_config(config),
         Invocation(now=now, deadline=now + 61),
-        lambda: next(seconds_left),
+        lambda: next(seconds_left, 0.5),
+        Trigger.FLUSH,
     )
 
     # THEN it starts the object it claimed in time, and the others wait for the next flush
-    assert (summary.files_started, summary.still_pending) == (1, 2)
+    assert summary.files_started == 1
     assert len(events_pipeline.runs()) == 1
     assert {p["state"] for p in events_pipeline.pending()} == {"PENDING"}
     assert len(events_pipeline.pending()) == 2

@@ -415,6 +415,21 @@ def test_events_it_does_not_alert_on_are_skipped_without_publishing(
     assert world.published() == []
 
 
+def test_forged_announcement_for_a_bucket_other_than_raw_is_not_alerted(
+    world: World, invoke: Any
+) -> None:
+    # GIVEN someone in the account puts a `gluekit.bridge` event that looks like the bridge's,
+    # naming their own bucket (the alert would tell people to upload there)
+    event = load_event("notifier/object_quarantined")
+    event["detail"] = {**event["detail"], "bucket": "attacker-controlled-bucket"}
+
+    result = invoke(event)
+
+    assert result["status"] == "skipped"
+    assert "not the raw bucket" in result["reason"]
+    assert world.published() == []
+
+
 def test_subscription_filter_on_pipeline_attribute_selects_the_alerts(
     world: World, invoke: Any
 ) -> None:

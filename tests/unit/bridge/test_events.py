@@ -105,7 +105,7 @@ def test_identity_is_the_version_or_else_the_sequencer(orders_config: BridgeConf
     [
         (json.dumps(load_event("bridge/object_deleted")), "not_object_created"),
         (json.dumps(load_event("bridge/glue_job_state_change")), "not_s3_event"),
-        (json.dumps(load_event("bridge/s3_test_event")), "not_s3_event"),
+        (json.dumps(load_event("bridge/s3_test_event")), "not_eventbridge"),
         (json.dumps({"Records": [{"eventSource": "aws:s3"}]}), "not_eventbridge"),
         (created("events/x.jsonl.gz"), "outside_prefix"),
         (created("ORDERS/x.csv"), "outside_prefix"),

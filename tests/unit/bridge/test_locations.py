@@ -63,6 +63,8 @@ def test_manifest_and_run_properties(orders_config: BridgeConfig) -> None:
             "bucket": RAW,
             "key": "orders/x y.csv",
             "version_id": "v1",
+            # the claim's identity on an unversioned bucket: a crashed start is recorded from it
+            "sequencer": "01",
             "size": 10,
             "etag": "etag",
             "uri": f"s3://{RAW}/orders/x y.csv",

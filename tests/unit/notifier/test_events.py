@@ -52,8 +52,15 @@ def test_crawler_failure_becomes_an_alert_with_its_log_link(config: NotifierConf
     assert alert.log_link.endswith("stream=gluekit-dev-orders-raw")
 
 
-def test_quarantine_announcement_becomes_an_alert(config: NotifierConfig) -> None:
+def announcement(config: NotifierConfig) -> dict[str, Any]:
+    """The bridge's quarantine announcement, for an object of this environment's raw bucket."""
     event = load_event("notifier/object_quarantined")
+    event["detail"]["bucket"] = config.buckets["raw"]
+    return event
+
+
+def test_quarantine_announcement_becomes_an_alert(config: NotifierConfig) -> None:
+    event = announcement(config)
 
     alert = parse_event(event, config)
 
@@ -65,7 +72,7 @@ def test_quarantine_announcement_becomes_an_alert(config: NotifierConfig) -> Non
 
 
 def test_quarantine_with_null_version_and_no_size_still_alerts(config: NotifierConfig) -> None:
-    event = load_event("notifier/object_quarantined")
+    event = announcement(config)
     event["detail"] |= {"version_id": None, "size": None}
 
     alert = parse_event(event, config)
@@ -78,6 +85,15 @@ def detail_changed(name: str, **changes: Any) -> dict[str, Any]:
     event = load_event(name)
     event["detail"] = {**event["detail"], **changes}
     return event
+
+
+def test_announcement_for_another_bucket_is_skipped(config: NotifierConfig) -> None:
+    event = announcement(config)
+    event["detail"]["bucket"] = "someone-elses-bucket"
+
+    assert parse_event(event, config) == Skipped(
+        "quarantine announcement for bucket 'someone-elses-bucket', not the raw bucket"
+    )
 
 
 def test_events_without_what_an_alert_needs_are_skipped(config: NotifierConfig) -> None:
