@@ -108,8 +108,8 @@ def test_rows_that_do_not_fit_are_rejected_with_reason_and_source_file(
     reasons = sorted(r["reason"] for r in rejects)
 
     assert reasons == [
-        "column 'amount': '1.234' is not a valid decimal(12,2)",
-        "column 'amount': 'abc' is not a valid decimal(12,2)",
+        "column 'amount': '1.234' is not a valid decimal(12,2) (a number with at most 10 digits before the decimal point and 2 after it)",
+        "column 'amount': 'abc' is not a valid decimal(12,2) (a number with at most 10 digits before the decimal point and 2 after it)",
         "column 'customer_id' is empty but required (nullable: false)",
         "invalid UTF-8 (bytes that decode to U+FFFD)",
         "malformed record: wrong number of fields, bad quoting or not a JSON object",
