@@ -29,6 +29,7 @@ ISO_TIMESTAMP = (
     r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 )
 ISO_OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+MINUTES_ONLY = r"^(.{10}[T ][0-9]{2}:[0-9]{2})($|[Z+-])"
 # Pattern letters that read a zone or offset (Spark datetime patterns).
 ZONE_LETTERS = frozenset("VzOXxZ")
 WHOLE_RANGES = {"int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
@@ -160,9 +161,12 @@ def _timestamp(text: Column, quoted: str, column: ColumnConfig, timezone: str) -
         return CastPlan(
             value, text.isNotNull(), F.lit(True), f"a timestamp written {column.format}"
         )
+    # Spark's cast reads a zone or offset only after the seconds: add ':00' where they are left
+    # out (ISO 8601 allows that).
+    seconds = f"regexp_replace({quoted}, '{MINUTES_ONLY}', '$1:00$2')"
     value = F.expr(
-        f"CASE WHEN {quoted} RLIKE '{ISO_OFFSET}' THEN try_cast({quoted} AS timestamp) "
-        f"ELSE try_cast(concat({quoted}, ' {zone}') AS timestamp) END"
+        f"CASE WHEN {quoted} RLIKE '{ISO_OFFSET}' THEN try_cast({seconds} AS timestamp) "
+        f"ELSE try_cast(concat({seconds}, ' {zone}') AS timestamp) END"
     )
     return CastPlan(
         value,

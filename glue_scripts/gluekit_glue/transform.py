@@ -75,8 +75,10 @@ def check_rows(
             plan = cast_text(f"_t{i}", column, timezone)
         else:
             plan = CastPlan(F.col(f"_s{i}"), F.lit(False), F.lit(True), column.type)
-        failed = plan.present & ~F.coalesce(plan.valid & plan.value.isNotNull(), F.lit(False))
-        casts += [F.col(f"_s{i}"), plan.value.alias(f"_v{i}"), failed.alias(f"_f{i}")]
+        # A text the type's rule refuses has no value, even where Spark's cast would give one.
+        value = F.when(F.coalesce(plan.valid, F.lit(False)), plan.value)
+        failed = plan.present & value.isNull()
+        casts += [F.col(f"_s{i}"), value.alias(f"_v{i}"), failed.alias(f"_f{i}")]
         expected.append(plan.expected)
     typed = prepared.select(*casts, F.col(CORRUPT_RECORD), F.col(SOURCE_FILE))
 
