@@ -26,7 +26,7 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
     names = PipelineNames(foundation.prefix, spec.name)
     return {
         "pipeline": spec.name,
-        "source": _source(spec),
+        "source": {**_source(spec), "timezone": spec.source.timezone},
         "columns": [
             {
                 "name": c.name,
@@ -34,6 +34,8 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
                 "nullable": c.nullable,
                 "source": c.source_name,
                 "format": c.format,
+                "true_values": list(c.true_values) if c.true_values else None,
+                "false_values": list(c.false_values) if c.false_values else None,
             }
             for c in spec.contract.columns
         ],

@@ -38,6 +38,8 @@ class CsvOptions:
     delimiter: str
     quote: str
     encoding: str
+    # Texts that mean null in any column, compared after trimming spaces.
+    null_values: tuple[str, ...] = ("",)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class SourceConfig:
     format: Literal["csv", "json", "parquet"]
     compression: Literal["none", "gzip"]
     csv: CsvOptions
+    # Zone of timestamp text without an offset (an IANA name Java knows too).
+    timezone: str = "UTC"
 
     @property
     def is_text(self) -> bool:
@@ -58,6 +62,9 @@ class ColumnConfig:
     nullable: bool
     source: str
     format: str | None
+    # Boolean columns: texts meaning true / false, compared trimmed and ignoring case.
+    true_values: tuple[str, ...] = ("true",)
+    false_values: tuple[str, ...] = ("false",)
 
     @property
     def is_numeric(self) -> bool:
@@ -281,8 +288,15 @@ def _source(r: _Reader) -> SourceConfig:
             delimiter=csv.text("delimiter"),
             quote=csv.text("quote"),
             encoding=csv.text("encoding"),
+            null_values=_or_default(csv.optional_text_list("null_values"), ("",)),
         ),
+        timezone=r.optional_text("timezone") or "UTC",
     )
+
+
+def _or_default(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """An older rendered config lacks the key: the spec's default applies."""
+    return default if values is None else tuple(values)
 
 
 def _column(r: _Reader) -> ColumnConfig:
@@ -296,6 +310,8 @@ def _column(r: _Reader) -> ColumnConfig:
         nullable=r.flag("nullable"),
         source=r.optional_text("source") or name,
         format=r.optional_text("format"),
+        true_values=tuple(r.optional_text_list("true_values") or ["true"]),
+        false_values=tuple(r.optional_text_list("false_values") or ["false"]),
     )
 
 

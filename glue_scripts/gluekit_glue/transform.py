@@ -1,80 +1,37 @@
-"""Pure DataFrame steps of the transform job: read as text, cast to the contract, reject, dedupe,
-derive partitions.
+"""Pure DataFrame steps of the transform job: cast to the contract, reject, dedupe, derive
+partitions.
 
-Sources are read with the contract's schema, every column as text, never with schema inference
-(which reads the data twice). Each value is then cast to its contract type. A row that cannot be
-cast, misses a required value, is malformed or holds invalid UTF-8 is never dropped: it gets a
-reason and leaves through `rejected_rows`.
+Sources are read as text (`sources`); each value is then cast to its contract type (`casts`).
+A row that cannot be cast, misses a required value, is malformed or holds invalid UTF-8 is never
+dropped: it gets a reason and leaves through `rejected_rows`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Observation, Window
 from pyspark.sql import functions as F
 
-from gluekit_glue.config import ColumnConfig, JobConfig, PartitionConfig, SourceConfig
-from gluekit_glue.contract import CORRUPT_RECORD, parquet_read_schema, text_read_schema
+from gluekit_glue.casts import CastPlan, cast_text, prepared_text, sql_name
+from gluekit_glue.config import ColumnConfig, JobConfig, PartitionConfig
+from gluekit_glue.contract import CORRUPT_RECORD
 
 SOURCE_FILE = "_source_file"  # the file's path as Spark reports it (URL-encoded)
 REASON = "_reject_reason"
+REASON_KINDS = "_reject_kinds"  # each reason of the row without its value, so reasons group
+MALFORMED = "malformed record: wrong number of fields, bad quoting or not a JSON object"
 RECORD = "_record"
+KEY_ROWS, KEY_CONFLICT = "_key_rows", "_key_conflict"
 REPLACEMENT_CHARACTER = "\ufffd"  # what a UTF-8 decoder puts in place of invalid bytes
-SPARK_ENCODINGS = {"utf-8": "UTF-8", "latin-1": "ISO-8859-1"}
 PARTITION_PATTERNS = {
     "day": "yyyy-MM-dd",
     "month": "yyyy-MM",
     "year": "yyyy",
     "hour": "yyyy-MM-dd-HH",
 }
-GLOB_CHARACTERS = "\\*?[]{}"
 MAX_VALUE_IN_REASON = 100
-
-
-# ------------------------------------------------------------------------------------- read
-def read_text_source(
-    spark: SparkSession, paths: Sequence[str], source: SourceConfig, source_names: Sequence[str]
-) -> DataFrame:
-    """CSV or JSON lines (gzip by file suffix), every column as text, malformed rows kept."""
-    reader = (
-        spark.read.schema(text_read_schema(source_names))
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", CORRUPT_RECORD)
-        # A corrupt file must fail the read, never vanish (a cluster may default this to true).
-        .option("ignoreCorruptFiles", "false")
-        .option("encoding", SPARK_ENCODINGS.get(source.csv.encoding, "UTF-8"))
-    )
-    escaped = [escape_glob(p) for p in paths]
-    if source.format == "csv":
-        csv = source.csv
-        frame = (
-            reader.option("header", csv.header)
-            .option("sep", csv.delimiter)
-            .option("quote", csv.quote)
-            # RFC 4180: a quote inside a quoted field is doubled.
-            .option("escape", csv.quote)
-            .csv(escaped)
-        )
-    else:
-        frame = reader.json(escaped)
-    return frame
-
-
-def read_parquet_source(spark: SparkSession, paths: Sequence[str], config: JobConfig) -> DataFrame:
-    frame = (
-        spark.read.schema(parquet_read_schema(config))
-        .option("ignoreCorruptFiles", "false")
-        .parquet(*[escape_glob(p) for p in paths])
-    )
-    return frame
-
-
-def escape_glob(path: str) -> str:
-    """Spark expands glob patterns in input paths; an S3 key may hold '[', '{', '*' or '?'."""
-    return "".join("\\" + c if c in GLOB_CHARACTERS else c for c in path)
 
 
 # ------------------------------------------------------------------------------------ check
@@ -85,115 +42,116 @@ def check_rows(
     text: bool,
     check_utf8: bool = True,
     partitions: Sequence[PartitionConfig] = (),
+    null_values: tuple[str, ...] = (),
+    timezone: str = "UTC",
 ) -> DataFrame:
-    """Typed contract columns plus REASON (null for a good row), RECORD and SOURCE_FILE.
+    """Typed contract columns plus REASON (null for a good row), REASON_KINDS, RECORD (rejected
+    rows only) and SOURCE_FILE.
 
     ``raw`` holds the source columns (by source name): as text when ``text``, else already typed
-    (Parquet). Columns are renamed to their contract names here. SOURCE_FILE is the file Spark
-    read the row from, unless ``raw`` already has that column.
+    (Parquet). Columns are renamed to their contract names here. ``null_values`` are the texts
+    that mean null (CSV's markers), applied before any cast. SOURCE_FILE is the file Spark read
+    the row from, unless ``raw`` already has that column.
     """
     has_corrupt = CORRUPT_RECORD in raw.columns
     corrupt = F.col(CORRUPT_RECORD) if has_corrupt else F.lit(None).cast("string")
-    # Two projections: the first casts each value once (_v), the second only refers to the
-    # results, so no cast runs twice per row. Spark keeps them apart because a cast is not cheap
-    # and is referenced twice; and input_file_name(), being nondeterministic, stops a later
-    # filter on REASON from being pushed below the casts (and inlining them again).
-    # Internal names keep SQL safe whatever the source names are.
     source_file = F.col(SOURCE_FILE) if SOURCE_FILE in raw.columns else F.input_file_name()
+    # Three projections: the raw and prepared text (_s, _t), then each cast once (_v) with its
+    # checks, then the reasons that only refer to those results, so no cast runs twice per row.
+    # input_file_name(), being nondeterministic, stops a later filter on REASON from being
+    # pushed below the casts (and inlining them again). Internal names keep SQL safe whatever
+    # the source names are.
+    texts: list[Column] = []
+    for i, column in enumerate(columns):
+        source = F.col(sql_name(column.source))
+        texts.append(source.alias(f"_s{i}"))
+        if text:
+            texts.append(prepared_text(source, column, null_values).alias(f"_t{i}"))
+    prepared = raw.select(*texts, corrupt.alias(CORRUPT_RECORD), source_file.alias(SOURCE_FILE))
     casts: list[Column] = []
+    expected: list[str] = []
     for i, column in enumerate(columns):
-        source = F.col(_quoted(column.source))
-        plan = cast_text(column.source, column) if text else CastPlan(source, F.lit(False))
-        casts += [source.alias(f"_s{i}"), plan.value.alias(f"_v{i}"), plan.present.alias(f"_p{i}")]
-        casts.append((plan.full if plan.full is not None else F.lit(None)).alias(f"_w{i}"))
-    typed = raw.select(*casts, corrupt.alias(CORRUPT_RECORD), source_file.alias(SOURCE_FILE))
+        if text:
+            plan = cast_text(f"_t{i}", column, timezone)
+        else:
+            plan = CastPlan(F.col(f"_s{i}"), F.lit(False), F.lit(True), column.type)
+        # A text the type's rule refuses has no value, even where Spark's cast would give one.
+        value = F.when(F.coalesce(plan.valid, F.lit(False)), plan.value)
+        failed = plan.present & value.isNull()
+        casts += [F.col(f"_s{i}"), value.alias(f"_v{i}"), failed.alias(f"_f{i}")]
+        expected.append(plan.expected)
+    typed = prepared.select(*casts, F.col(CORRUPT_RECORD), F.col(SOURCE_FILE))
 
-    reasons: list[Column] = []
+    reasons: list[tuple[Column, Column, str]] = []  # (when, reason with the value, its kind)
     for i, column in enumerate(columns):
-        value, full = F.col(f"_v{i}"), F.col(f"_w{i}")
-        failed = F.col(f"_p{i}") & (
-            value.isNull()
-            | (full.isNotNull() & (full != value) if column.decimal else F.lit(False))
-        )
+        value, failed = F.col(f"_v{i}"), F.col(f"_f{i}")
         empty = value.isNull() & ~failed
+        wanted = f"a valid {column.type} ({expected[i]})"
+        kind = f"column '{column.name}': not {wanted}"
+        quoted_value = _shown_value(F.col(f"_s{i}").cast("string"))
         reasons.append(
-            F.when(
+            (
                 failed,
                 F.concat(
-                    F.lit(f"column '{column.name}': '"),
-                    F.substring(F.col(f"_s{i}").cast("string"), 1, MAX_VALUE_IN_REASON),
-                    F.lit(f"' is not a valid {column.type}"),
+                    F.lit(f"column '{column.name}': "),
+                    quoted_value,
+                    F.lit(f" is not {wanted}"),
                 ),
+                kind,
             )
         )
         if not column.nullable:
             message = f"column '{column.name}' is empty but required (nullable: false)"
-            reasons.append(F.when(empty, F.lit(message)))
+            reasons.append((empty, F.lit(message), message))
         for partition in partitions:
             if partition.from_ == column.name and column.nullable:
                 message = (
                     f"column '{column.name}' is empty but partition '{partition.name}' "
                     "is derived from it"
                 )
-                reasons.append(F.when(empty, F.lit(message)))
+                reasons.append((empty, F.lit(message), message))
     if text and check_utf8:
-        texts = [F.col(f"_s{i}") for i in range(len(columns))] + [F.col(CORRUPT_RECORD)]
+        raw_texts = [F.col(f"_s{i}") for i in range(len(columns))] + [F.col(CORRUPT_RECORD)]
         invalid = reduce(
             lambda a, b: a | b,
-            [F.coalesce(F.instr(t, REPLACEMENT_CHARACTER) > 0, F.lit(False)) for t in texts],
+            [F.coalesce(F.instr(t, REPLACEMENT_CHARACTER) > 0, F.lit(False)) for t in raw_texts],
         )
-        reasons.insert(0, F.when(invalid, F.lit("invalid UTF-8 (bytes that decode to U+FFFD)")))
-    malformed = F.when(
-        F.col(CORRUPT_RECORD).isNotNull(),
-        F.lit("malformed record: wrong number of fields, bad quoting or not a JSON object"),
+        message = "invalid UTF-8 (bytes that decode to U+FFFD)"
+        reasons.insert(0, (invalid, F.lit(message), message))
+    malformed = F.col(CORRUPT_RECORD).isNotNull()
+    reason = F.when(malformed, F.lit(MALFORMED)).otherwise(
+        F.nullif(F.concat_ws("; ", *[F.when(c, r) for c, r, _ in reasons]), F.lit(""))
     )
-    reason = F.coalesce(malformed, F.nullif(F.concat_ws("; ", *reasons), F.lit("")))
+    kinds = F.when(malformed, F.array(F.lit(MALFORMED))).otherwise(
+        F.array_compact(F.array(*[F.when(c, F.lit(k)) for c, _, k in reasons]))
+    )
     record = F.coalesce(
         F.col(CORRUPT_RECORD),
         F.to_json(F.struct(*[F.col(f"_s{i}").alias(c.source) for i, c in enumerate(columns)])),
     )
-    return typed.select(
+    checked = typed.select(
         *[F.col(f"_v{i}").alias(c.name) for i, c in enumerate(columns)],
         reason.alias(REASON),
-        record.alias(RECORD),
+        kinds.alias(REASON_KINDS),
+        F.col(CORRUPT_RECORD),
+        *[F.col(f"_s{i}") for i in range(len(columns))],
         F.col(SOURCE_FILE),
+    )
+    # The raw record is kept for rejected rows only: a cached batch need not hold it twice.
+    return checked.select(
+        *[c.name for c in columns],
+        REASON,
+        REASON_KINDS,
+        F.when(F.col(REASON).isNotNull(), record).alias(RECORD),
+        SOURCE_FILE,
     )
 
 
-@dataclass(frozen=True)
-class CastPlan:
-    value: Column  # the typed value, null when the text does not cast
-    present: Column  # the text holds a value (not null, not blank)
-    full: Column | None = None  # decimal only: the value at full precision, to detect rounding
-
-
-def cast_text(source: str, column: ColumnConfig) -> CastPlan:
-    """How the text column named ``source`` becomes its contract type.
-
-    Uses the try_ functions, which return null instead of raising whatever spark.sql.ansi.enabled
-    is, and which refuse '12.5' as an int instead of truncating it. Blank text is null.
-    """
-    text = F.col(_quoted(source))
-    if column.type == "string":
-        return CastPlan(text, F.lit(False))
-    trimmed = F.nullif(F.trim(text), F.lit(""))
-    # Column.try_cast arrives in PySpark 4; the SQL function exists since Spark 3.2.
-    trimmed_sql = f"nullif(trim({_quoted(source)}), '')"
-    if column.is_temporal and column.format:
-        parsed = F.try_to_timestamp(trimmed, F.lit(column.format))
-        value = parsed.cast("date") if column.type == "date" else parsed
-    else:
-        value = F.expr(f"try_cast({trimmed_sql} AS {column.type})")
-    decimal = column.decimal
-    full = None
-    if decimal is not None and decimal[0] - decimal[1] <= 20:
-        # try_cast rounds 19.999 to 20.00 for decimal(12,2); losing digits is a failed cast.
-        full = F.expr(f"try_cast({trimmed_sql} AS decimal(38,18))")
-    return CastPlan(value, trimmed.isNotNull(), full)
-
-
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+def _shown_value(value: Column) -> Column:
+    """The offending text in quotes, cut (by characters, never mid-character) when long."""
+    cut = F.substring(value, 1, MAX_VALUE_IN_REASON)
+    suffix = F.when(F.length(value) > MAX_VALUE_IN_REASON, F.lit("…")).otherwise(F.lit(""))
+    return F.concat(F.lit("'"), cut, suffix, F.lit("'"))
 
 
 # --------------------------------------------------------------------------------- outcomes
@@ -214,19 +172,40 @@ def rejected_rows(checked: DataFrame, file_uris: Mapping[str, str]) -> DataFrame
     )
 
 
-def keep_latest(frame: DataFrame, primary_key: Sequence[str], order_by: str | None) -> DataFrame:
+def keep_latest(
+    frame: DataFrame,
+    primary_key: Sequence[str],
+    order_by: str | None,
+    *,
+    key_stats: bool = False,
+) -> DataFrame:
     """One row per primary key: the greatest ``order_by``; ties and no ``order_by`` are broken
-    by the row's values, so the same input always keeps the same row, in any file order."""
+    by the row's values, so the same input always keeps the same row, in any file order.
+
+    ``key_stats`` adds KEY_ROWS (rows that had the kept row's key) and KEY_CONFLICT (those rows
+    differ in some non-key column), computed in the same windows as the dedupe: no extra shuffle.
+    """
     if not primary_key:
+        if key_stats:
+            return frame.withColumn(KEY_ROWS, F.lit(1)).withColumn(KEY_CONFLICT, F.lit(False))
         return frame
+    others = [c for c in frame.columns if c not in primary_key]
     order = [F.col(order_by).desc_nulls_last()] if order_by else []
-    order += [F.col(c).asc_nulls_first() for c in frame.columns if c not in primary_key]
+    order += [F.col(c).asc_nulls_first() for c in others]
     window = Window.partitionBy(*primary_key).orderBy(*order)
-    return (
-        frame.withColumn("_row", F.row_number().over(window))
-        .filter(F.col("_row") == 1)
-        .drop("_row")
-    )
+    numbered = frame.withColumn("_row", F.row_number().over(window))
+    if key_stats:
+        whole_key = Window.partitionBy(*primary_key)
+        values = F.struct(*[F.col(c) for c in others]) if others else F.lit(True)
+        # A key conflicts when some row differs from the first (null-safe on every field).
+        numbered = (
+            numbered.withColumn("_first", F.first(values).over(window))
+            .withColumn("_differs", (~values.eqNullSafe(F.col("_first"))).cast("int"))
+            .withColumn(KEY_ROWS, F.count(F.lit(1)).over(whole_key))
+            .withColumn(KEY_CONFLICT, F.max("_differs").over(whole_key) == 1)
+            .drop("_first", "_differs")
+        )
+    return numbered.filter(F.col("_row") == 1).drop("_row")
 
 
 def partition_value(column: Column, transform: str) -> Column:
@@ -250,7 +229,26 @@ def partition_path(partitions: Sequence[PartitionConfig]) -> Column:
     return F.concat_ws("/", *[F.concat(F.lit(f"{p.name}="), F.col(p.name)) for p in partitions])
 
 
-def staged_rows(valid: DataFrame, config: JobConfig) -> DataFrame:
-    latest = keep_latest(valid, config.primary_key, config.order_by)
+def staged_rows(
+    valid: DataFrame, config: JobConfig, observation: Observation | None = None
+) -> DataFrame:
+    """Deduplicated rows with their partition columns. ``observation`` (if given) receives
+    rows_out, partitions (JSON list) and the batch's duplicate key counts; only pass one when
+    ``valid`` holds rows (an Observation on a plan that turns out empty is never filled)."""
+    latest = keep_latest(
+        valid, config.primary_key, config.order_by, key_stats=observation is not None
+    )
     derived = derive_partitions(latest, config.partition_by)
+    if observation is not None:
+        shared = F.col(KEY_ROWS) > 1
+        derived = derived.observe(
+            observation,
+            F.count(F.lit(1)).alias("rows_out"),
+            F.to_json(F.array_sort(F.collect_set(partition_path(config.partition_by)))).alias(
+                "partitions"
+            ),
+            F.sum(F.when(shared, F.col(KEY_ROWS)).otherwise(0)).alias("rows_sharing_key"),
+            F.sum(F.when(shared, 1).otherwise(0)).alias("keys"),
+            F.sum(F.when(F.col(KEY_CONFLICT), 1).otherwise(0)).alias("conflicting_keys"),
+        )
     return derived.select(*[c.name for c in config.columns], *config.partition_names)

@@ -8,6 +8,7 @@ keys so that a typo is an error, never a silently ignored setting.
 from __future__ import annotations
 
 import re
+import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,6 +38,13 @@ class CsvOptions(StrictModel):
     delimiter: str = Field(",", min_length=1, max_length=1, description="Field separator.")
     quote: str = Field('"', min_length=1, max_length=1, description="Quote character.")
     encoding: Literal["utf-8", "latin-1"] = Field("utf-8", description="Text encoding.")
+    null_values: tuple[str, ...] = Field(
+        ("",),
+        description=(
+            "Texts that mean null in every column, string columns too (e.g. ['', 'NA']); "
+            "compared after trimming spaces, case-sensitive. An empty field is always null."
+        ),
+    )
 
 
 DEFAULT_SUFFIXES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -68,6 +76,24 @@ class Source(StrictModel):
     max_file_size_mb: int = Field(
         5120, ge=1, le=5_000_000, description="Larger files are quarantined by the bridge."
     )
+    timezone: str = Field(
+        "UTC",
+        description=(
+            "IANA time zone (e.g. 'Europe/Paris') of timestamp text that carries no offset."
+        ),
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone '{value}' is not an IANA time zone name such as 'UTC', "
+                "'Europe/Paris' or 'America/New_York'"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _compression_fits_format(self) -> Source:
@@ -121,6 +147,16 @@ class Column(StrictModel):
             "Spark datetime pattern for date/timestamp text, e.g. 'dd/MM/yyyy'. Default: ISO 8601."
         ),
     )
+    true_values: tuple[str, ...] | None = Field(
+        None,
+        min_length=1,
+        description="Boolean columns: texts that mean true (any case). Default: ['true'].",
+    )
+    false_values: tuple[str, ...] | None = Field(
+        None,
+        min_length=1,
+        description="Boolean columns: texts that mean false (any case). Default: ['false'].",
+    )
 
     @field_validator("type")
     @classmethod
@@ -137,6 +173,26 @@ class Column(StrictModel):
         raise ValueError(
             f"unknown type '{value}'; allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)"
         )
+
+    @model_validator(mode="after")
+    def _boolean_values_fit(self) -> Column:
+        given = self.true_values is not None or self.false_values is not None
+        if given and self.type != "boolean":
+            raise ValueError(
+                f"column '{self.name}': true_values and false_values apply to boolean columns "
+                f"only; this one is {self.type}"
+            )
+        trues = {v.strip().lower() for v in self.true_values or ("true",)}
+        falses = {v.strip().lower() for v in self.false_values or ("false",)}
+        both = sorted(trues & falses)
+        if both:
+            raise ValueError(
+                f"column '{self.name}': {both} cannot mean both true and false "
+                "(values are compared ignoring case and surrounding spaces)"
+            )
+        if "" in trues | falses:
+            raise ValueError(f"column '{self.name}': a blank text means null, not true or false")
+        return self
 
     @property
     def source_name(self) -> str:

@@ -52,6 +52,9 @@ def run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield {"env": env, "run_id": run_id, "summary": summary}
 
 
+AMOUNT = "(a number with at most 10 digits before the decimal point and 2 after it)"
+
+
 def rejected_files(summary: StepSummary) -> dict[str, str]:
     return {f.uri.rsplit("/", 1)[1]: f.reason for f in summary.files_rejected}
 
@@ -108,8 +111,8 @@ def test_rows_that_do_not_fit_are_rejected_with_reason_and_source_file(
     reasons = sorted(r["reason"] for r in rejects)
 
     assert reasons == [
-        "column 'amount': '1.234' is not a valid decimal(12,2)",
-        "column 'amount': 'abc' is not a valid decimal(12,2)",
+        f"column 'amount': '1.234' is not a valid decimal(12,2) {AMOUNT}",
+        f"column 'amount': 'abc' is not a valid decimal(12,2) {AMOUNT}",
         "column 'customer_id' is empty but required (nullable: false)",
         "invalid UTF-8 (bytes that decode to U+FFFD)",
         "malformed record: wrong number of fields, bad quoting or not a JSON object",

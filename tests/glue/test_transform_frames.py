@@ -21,6 +21,8 @@ from gluekit_glue.transform import (
     keep_latest,
 )
 
+AMOUNT = "(a number with at most 10 digits before the decimal point and 2 after it)"
+INT = "(a whole number from -2147483648 to 2147483647)"
 Transform = Literal["day", "month", "year", "hour", "identity"]
 
 
@@ -87,9 +89,12 @@ def test_text_values_cast_to_every_contract_type(spark: SparkSession) -> None:
 @pytest.mark.parametrize(
     ("values", "reason"),
     [
-        (("abc", "1", "O-1"), "column 'amount': 'abc' is not a valid decimal(12,2)"),
-        (("19.999", "1", "O-1"), "column 'amount': '19.999' is not a valid decimal(12,2)"),
-        (("1.00", "12.5", "O-1"), "column 'n': '12.5' is not a valid int"),
+        (("abc", "1", "O-1"), f"column 'amount': 'abc' is not a valid decimal(12,2) {AMOUNT}"),
+        (
+            ("19.999", "1", "O-1"),
+            f"column 'amount': '19.999' is not a valid decimal(12,2) {AMOUNT}",
+        ),
+        (("1.00", "12.5", "O-1"), f"column 'n': '12.5' is not a valid int {INT}"),
         (("1.00", "1", None), "column 'id' is empty but required (nullable: false)"),
         (("1.00", "1", "O-\ufffd"), "invalid UTF-8 (bytes that decode to U+FFFD)"),
     ],

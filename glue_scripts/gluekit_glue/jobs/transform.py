@@ -6,8 +6,9 @@
    a file that fails is copied to quarantine with a reason file.
 3. Read the rest with Spark, all columns as text, cast to the contract; rows that do not fit go
    to the row rejects with their reason. Keep the latest row per primary key, derive partitions,
-   write ``staged/<run_id>/data/``. The happy path reads the input once: counts come from
-   observed metrics of the same Spark action that writes the staged data.
+   write ``staged/<run_id>/data/``. The input is read once: the checked rows are persisted,
+   counts come from one aggregate over them (never from an Observation that an empty plan may
+   never fill), the staged data and the rejects are written from them.
 4. A file Spark cannot read (truncated gzip, corrupt Parquet) fails that action: each file is then
    probed alone, the unreadable ones quarantined, and the rest processed again.
 """
@@ -17,11 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -41,16 +43,14 @@ from gluekit_glue.jobs.common import (
 )
 from gluekit_glue.manifest import Manifest, ManifestError, parse_manifest
 from gluekit_glue.preflight import PROBE_BYTES, FileCheck, check_parquet_file, check_text_file
+from gluekit_glue.sources import escape_glob, read_parquet_source, read_text_source
 from gluekit_glue.storage import ObjectInfo, delete_path, given_path, is_not_found, reported_path
 from gluekit_glue.summary import RejectedFile, StepSummary, utc_now_iso
 from gluekit_glue.transform import (
     REASON,
+    REASON_KINDS,
     SOURCE_FILE,
     check_rows,
-    escape_glob,
-    partition_path,
-    read_parquet_source,
-    read_text_source,
     rejected_rows,
     staged_rows,
     valid_rows,
@@ -66,12 +66,20 @@ class InputFile:
     header: tuple[str, ...] | None  # CSV: source columns in the file's order
 
 
+NO_DUPLICATES = {"rows_sharing_key": 0, "keys": 0, "conflicting_keys": 0}
+TOP_REASONS = 10
+
+
 @dataclass(frozen=True)
 class Counts:
     rows_in: int = 0
     rows_out: int = 0
     rows_rejected: int = 0
     partitions: tuple[str, ...] = ()
+    reject_reasons: tuple[dict[str, Any], ...] = ()
+    # rows_sharing_key: rows whose key occurs more than once in the batch; keys: such keys;
+    # conflicting_keys: those whose rows differ in some non-key column.
+    duplicate_keys: dict[str, int] = field(default_factory=lambda: dict(NO_DUPLICATES))
 
 
 def run(
@@ -106,6 +114,8 @@ def _transform(context: JobContext, summary: StepSummary) -> None:
     summary.rows_in, summary.rows_out = counts.rows_in, counts.rows_out
     summary.rows_rejected, summary.partitions = counts.rows_rejected, list(counts.partitions)
     summary.details["rows_deduplicated"] = counts.rows_in - counts.rows_rejected - counts.rows_out
+    summary.details["reject_reasons"] = list(counts.reject_reasons)
+    summary.details["duplicate_keys"] = dict(counts.duplicate_keys)
     if counts.rows_rejected:
         summary.details["row_rejects"] = config.row_rejects_uri(context.run_id)
     put_metrics(
@@ -226,49 +236,91 @@ def _write_staged(context: JobContext, inputs: Sequence[InputFile]) -> Counts:
     staged_path = context.spark_path(config.staged_uri(context.run_id))
     rejects_path = context.spark_path(config.row_rejects_uri(context.run_id))
     if not inputs:
-        # Nothing readable: an empty staged dataset lets validate's row_count rule report it.
-        empty = spark.createDataFrame([], dataset_schema(config))
-        write_dataset(empty, staged_path, config.partition_names, dynamic=False)
-        delete_path(spark, rejects_path)
+        _write_empty(context, staged_path, rejects_path)
         return Counts()
-    checked = _checked_rows(spark, config, inputs)
-    observed_in, observed_out = Observation(), Observation()
-    counted = checked.observe(
-        observed_in,
+    # The checked rows are kept (memory, spilling to disk) so that the input is read once while
+    # three things are computed from them: the counts, the staged data and the rejects. The
+    # counts come from a plain aggregate, never an Observation: with adaptive execution an
+    # Observation below a stage that turns out empty (every row rejected) is never filled and
+    # Observation.get waits forever.
+    checked = _checked_rows(spark, config, inputs).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        return _stage_checked(context, checked, inputs, staged_path, rejects_path)
+    finally:
+        checked.unpersist()
+
+
+def _stage_checked(
+    context: JobContext,
+    checked: DataFrame,
+    inputs: Sequence[InputFile],
+    staged_path: str,
+    rejects_path: str,
+) -> Counts:
+    config = context.config
+    rejected = F.col(REASON).isNotNull()
+    totals = checked.agg(
         F.count(F.lit(1)).alias("rows_in"),
-        F.sum(F.when(F.col(REASON).isNotNull(), 1).otherwise(0)).alias("rows_rejected"),
-        F.to_json(F.collect_set(F.when(F.col(REASON).isNotNull(), F.col(SOURCE_FILE)))).alias(
-            "reject_files"
-        ),
-    )
-    staged = staged_rows(valid_rows(counted, config.columns), config).observe(
-        observed_out,
-        F.count(F.lit(1)).alias("rows_out"),
-        F.to_json(F.array_sort(F.collect_set(partition_path(config.partition_by)))).alias(
-            "partitions"
-        ),
-    )
+        F.sum(F.when(rejected, 1).otherwise(0)).alias("rows_rejected"),
+        F.to_json(F.collect_set(F.when(rejected, F.col(SOURCE_FILE)))).alias("reject_files"),
+    ).first()
+    assert totals is not None  # a global aggregate has one row
+    rows_in, rows_rejected = int(totals["rows_in"]), int(totals["rows_rejected"] or 0)
+    reasons: list[dict[str, Any]] = []
+    if rows_rejected:
+        reported = json.loads(totals["reject_files"] or "[]")
+        rejected_rows(checked, _manifest_uris(reported, inputs)).write.mode("overwrite").json(
+            rejects_path
+        )
+        reasons = _top_reasons(checked)
+    else:
+        delete_path(context.spark, rejects_path)  # a rerun of the run must not leave stale rejects
+    if rows_in == rows_rejected:
+        _write_empty(context, staged_path, None)
+        return Counts(rows_in, 0, rows_rejected, (), tuple(reasons), NO_DUPLICATES)
+    # Some rows are valid, so the plan is not empty and this Observation is filled.
+    observed = Observation()
+    staged = staged_rows(valid_rows(checked, config.columns), config, observed)
     write_dataset(
         rebalanced(staged, config.partition_names),
         staged_path,
         config.partition_names,
         dynamic=False,
     )
-    metrics_in, metrics_out = observed_in.get, observed_out.get
-    rows_rejected = int(metrics_in.get("rows_rejected") or 0)
-    if rows_rejected:
-        reported = json.loads(metrics_in.get("reject_files") or "[]")
-        rejects = rejected_rows(checked, _manifest_uris(reported, inputs))
-        rejects.write.mode("overwrite").json(rejects_path)
-    else:
-        delete_path(spark, rejects_path)  # a rerun of the run must not leave stale rejects
-    partitions = [p for p in json.loads(metrics_out.get("partitions") or "[]") if p]
+    metrics = observed.get
+    partitions = [p for p in json.loads(metrics.get("partitions") or "[]") if p]
+    duplicates = {name: int(metrics.get(name) or 0) for name in NO_DUPLICATES}
     return Counts(
-        rows_in=int(metrics_in.get("rows_in") or 0),
-        rows_out=int(metrics_out.get("rows_out") or 0),
+        rows_in=rows_in,
+        rows_out=int(metrics.get("rows_out") or 0),
         rows_rejected=rows_rejected,
         partitions=tuple(partitions),
+        reject_reasons=tuple(reasons),
+        duplicate_keys=duplicates,
     )
+
+
+def _top_reasons(checked: DataFrame) -> list[dict[str, Any]]:
+    """The most frequent reasons, without the offending values so that they group; a row with
+    two reasons counts under both."""
+    rows = (
+        checked.filter(F.col(REASON).isNotNull())
+        .select(F.explode(F.col(REASON_KINDS)).alias("reason"))
+        .groupBy("reason")
+        .agg(F.count(F.lit(1)).alias("rows"))
+        .orderBy(F.col("rows").desc(), F.col("reason"))
+        .limit(TOP_REASONS)
+        .collect()
+    )
+    return [{"reason": r["reason"], "rows": int(r["rows"])} for r in rows]
+
+
+def _write_empty(context: JobContext, staged_path: str, rejects_path: str | None) -> None:
+    """An empty staged dataset lets validate's row_count rule report that nothing arrived."""
+    empty = context.spark.createDataFrame([], dataset_schema(context.config))
+    write_dataset(empty, staged_path, context.config.partition_names, dynamic=False)
+    if rejects_path is not None:
+        delete_path(context.spark, rejects_path)
 
 
 def _checked_rows(spark: SparkSession, config: JobConfig, inputs: Sequence[InputFile]) -> DataFrame:
@@ -281,13 +333,16 @@ def _checked_rows(spark: SparkSession, config: JobConfig, inputs: Sequence[Input
     for item in inputs:
         order = item.header or tuple(c.source for c in config.columns)
         groups.setdefault(order, []).append(item.spark_path)
+    exact = [c.source for c in config.columns if c.decimal or c.type in ("int", "bigint")]
     frames = [
         check_rows(
-            read_text_source(spark, paths, source, order),
+            read_text_source(spark, paths, source, order, exact),
             config.columns,
             text=True,
             check_utf8=source.csv.encoding == "utf-8",
             partitions=config.partition_by,
+            null_values=source.csv.null_values if source.format == "csv" else (),
+            timezone=source.timezone,
         )
         for order, paths in groups.items()
     ]
