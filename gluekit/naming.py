@@ -98,6 +98,10 @@ class PipelineNames:
     def table(self) -> str:
         return self.pipeline.replace("-", "_")
 
+    def alarm(self, key: str) -> str:
+        """A CloudWatch alarm of the pipeline, e.g. alarm("rejected-rows")."""
+        return f"{self.base}-{key}"
+
     def job(self, step: str) -> str:
         return f"{self.base}-{step}"
 

@@ -26,7 +26,11 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
     names = PipelineNames(foundation.prefix, spec.name)
     return {
         "pipeline": spec.name,
-        "source": {**_source(spec), "timezone": spec.source.timezone},
+        "source": {
+            **_source(spec),
+            "timezone": spec.source.timezone,
+            "on_unknown_columns": spec.source.on_unknown_columns,
+        },
         "columns": [
             {
                 "name": c.name,
@@ -45,7 +49,7 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
             {"name": p.name, "from": p.from_, "transform": p.transform}
             for p in spec.contract.partition_by
         ],
-        "validation": [rule.model_dump(mode="json") for rule in spec.validation],
+        "validation": [rule.model_dump(mode="json") for rule in spec.rules],
         "buckets": _buckets(foundation),
         "prefixes": {
             "raw": spec.raw_prefix,

@@ -49,6 +49,8 @@ class SourceConfig:
     csv: CsvOptions
     # Zone of timestamp text without an offset (an IANA name Java knows too).
     timezone: str = "UTC"
+    # What a column or key the contract does not know does: warn, quarantine or fail.
+    on_unknown_columns: Literal["warn", "quarantine", "fail"] = "warn"
 
     @property
     def is_text(self) -> bool:
@@ -155,6 +157,21 @@ class RangeRule:
 
 
 @dataclass(frozen=True)
+class RejectRateRule:
+    severity: Severity
+    max: float
+    rule: str = "reject_rate"
+
+
+@dataclass(frozen=True)
+class DuplicateKeysRule:
+    severity: Severity
+    max: int
+    max_rows_sharing_key: int | None
+    rule: str = "duplicate_keys"
+
+
+@dataclass(frozen=True)
 class PartitionCompletenessRule:
     severity: Severity
     partition: str
@@ -170,6 +187,8 @@ Rule = (
     | AcceptedValuesRule
     | RangeRule
     | PartitionCompletenessRule
+    | RejectRateRule
+    | DuplicateKeysRule
 )
 
 
@@ -279,6 +298,7 @@ def _fields(cls: type) -> tuple[str, ...]:
 def _source(r: _Reader) -> SourceConfig:
     fmt = r.choice("format", ("csv", "json", "parquet"))
     compression = r.choice("compression", ("none", "gzip"))
+    drift = r.choice("on_unknown_columns", ("warn", "quarantine", "fail"))
     csv = r.child("csv")
     return SourceConfig(
         format=cast(Literal["csv", "json", "parquet"], fmt),
@@ -291,6 +311,7 @@ def _source(r: _Reader) -> SourceConfig:
             null_values=_or_default(csv.optional_text_list("null_values"), ("",)),
         ),
         timezone=r.optional_text("timezone") or "UTC",
+        on_unknown_columns=cast(Literal["warn", "quarantine", "fail"], drift),
     )
 
 
@@ -350,6 +371,14 @@ def _rule(r: _Reader, config: JobConfig) -> Rule:
         return AcceptedValuesRule(severity, column(), tuple(r.array("values")))
     if kind == "range":
         return RangeRule(severity, column(), r.bound("min"), r.bound("max"))
+    if kind == "reject_rate":
+        return RejectRateRule(severity, r.number("max"))
+    if kind == "duplicate_keys":
+        if not config.primary_key:
+            raise ConfigError(f"{r.where}: duplicate_keys needs a primary key")
+        return DuplicateKeysRule(
+            severity, r.integer("max"), r.optional_integer("max_rows_sharing_key")
+        )
     if kind == "partition_completeness":
         partition = r.optional_text("partition")
         if partition is None:

@@ -1,67 +1,63 @@
 """Dataset rules of the validate job, evaluated on a run's staged data.
 
-Counts, null rates, ranges, accepted values and freshness come from ONE aggregate over the data;
-unique keys and partition completeness need one grouping each; offending example rows are
-fetched only for rules that failed.
+Counts, null rates, ranges, accepted values and freshness come from ONE aggregate over the
+staged rows (every row of the run that transform kept); unique keys and partition completeness
+need one grouping each; offending example rows are fetched only for rules that failed. The rules
+on what transform rejected or dropped (reject_rate, duplicate_keys) read its step summary.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from gluekit_glue.config import (
     AcceptedValuesRule,
+    DuplicateKeysRule,
     FreshnessRule,
     JobConfig,
     NullRateRule,
     PartitionCompletenessRule,
     RangeRule,
+    RejectRateRule,
     RowCountRule,
     Rule,
     UniqueKeyRule,
 )
+from gluekit_glue.key_rules import unique_key
+from gluekit_glue.rule_results import (
+    MAX_LISTED,
+    MAX_OFFENDING_ROWS,
+    RuleResult,
+    report_status,
+    result,
+    summary_text,
+)
+from gluekit_glue.run_rules import duplicate_keys, reject_rate
 
-MAX_OFFENDING_ROWS = 5
-MAX_LISTED = 10
-Status = Literal["passed", "failed"]
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    rule: str
-    column: str | None
-    severity: str
-    status: Status
-    observed: Any
-    threshold: Any
-    message: str
-    offending_rows: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    @property
-    def label(self) -> str:
-        return f"{self.rule}({self.column})" if self.column else self.rule
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["RuleResult", "evaluate_rules", "report_status", "summary_text"]
 
 
 def evaluate_rules(
-    frame: DataFrame, config: JobConfig, now: datetime
+    frame: DataFrame,
+    config: JobConfig,
+    now: datetime,
+    *,
+    transform: Mapping[str, Any] | None = None,
+    curated: DataFrame | None = None,
 ) -> tuple[int, list[RuleResult]]:
-    """(row count, one result per rule in the config's order)."""
+    """(row count, one result per rule in the config's order).
+
+    ``frame`` is the run's staged data; ``transform`` its transform step summary (for the
+    rules on what transform rejected or dropped); ``curated`` the curated table before publish.
+    """
     rules = config.validation
     aggregates: list[Column] = [F.count(F.lit(1)).alias("rows")]
     for index, rule in enumerate(rules):
@@ -69,23 +65,17 @@ def evaluate_rules(
     totals = frame.agg(*aggregates).first()
     stats: dict[str, Any] = totals.asDict() if totals is not None else {"rows": 0}
     rows = int(stats["rows"])
-    results = [
-        _evaluate(index, rule, frame, config, stats, now) for index, rule in enumerate(rules)
-    ]
+    results = []
+    for index, rule in enumerate(rules):
+        if isinstance(rule, RejectRateRule):
+            results.append(reject_rate(rule, transform))
+        elif isinstance(rule, DuplicateKeysRule):
+            results.append(duplicate_keys(rule, config, transform))
+        elif isinstance(rule, UniqueKeyRule):
+            results.append(unique_key(rule, frame, config, curated))
+        else:
+            results.append(_evaluate(index, rule, frame, config, stats, now))
     return rows, results
-
-
-def report_status(results: Sequence[RuleResult]) -> Status:
-    return "failed" if any(r.failed and r.severity == "error" for r in results) else "passed"
-
-
-def summary_text(results: Sequence[RuleResult]) -> str:
-    """'2 of 7 rules failed: accepted_values(status), range(amount)'."""
-    failed = [r for r in results if r.failed]
-    if not failed:
-        return f"all {len(results)} rules passed"
-    labels = ", ".join(r.label + (" [warn]" if r.severity == "warn" else "") for r in failed)
-    return f"{len(failed)} of {len(results)} rules failed: {labels}"
 
 
 # ------------------------------------------------------------------------------- aggregates
@@ -172,7 +162,7 @@ def _evaluate(
         bounds = f"at least {rule.min}" + (
             f" and at most {rule.max}" if rule.max is not None else ""
         )
-        return _result(
+        return result(
             rule,
             None,
             failed=too_few or too_many,
@@ -184,20 +174,21 @@ def _evaluate(
         nulls = int(stats[f"{key}_nulls"] or 0)
         rate = nulls / rows if rows else 0.0
         failed = rate > rule.max
-        return _result(
+        return result(
             rule,
             rule.column,
             failed=failed,
             observed=round(rate, 6),
             threshold=rule.max,
             message=(
-                f"{nulls} of {rows} values are null ({rate:.2%}); at most {rule.max:.2%} allowed"
+                f"{nulls:,} of {rows:,} staged rows have no value ({rate:.2%}); "
+                f"at most {rule.max:.2%} allowed"
             ),
             offending=_examples(frame, F.col(rule.column).isNull()) if failed else [],
         )
     if isinstance(rule, AcceptedValuesRule):
         bad = int(stats[f"{key}_bad"] or 0)
-        return _result(
+        return result(
             rule,
             rule.column,
             failed=bad > 0,
@@ -210,7 +201,7 @@ def _evaluate(
         below, above = int(stats[f"{key}_below"] or 0), int(stats[f"{key}_above"] or 0)
         low, high = _json_value(stats[f"{key}_min"]), _json_value(stats[f"{key}_max"])
         failed = below + above > 0
-        return _result(
+        return result(
             rule,
             rule.column,
             failed=failed,
@@ -224,14 +215,14 @@ def _evaluate(
         )
     if isinstance(rule, FreshnessRule):
         return _freshness(rule, stats[f"{key}_newest"], now)
-    if isinstance(rule, UniqueKeyRule):
-        return _unique_key(rule, frame)
-    return _partition_completeness(rule, frame)
+    if isinstance(rule, PartitionCompletenessRule):
+        return _partition_completeness(rule, frame)
+    raise TypeError(f"no evaluation for rule {rule.rule}")
 
 
 def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -> RuleResult:
     if newest_epoch is None:
-        return _result(
+        return result(
             rule,
             rule.column,
             failed=True,
@@ -241,7 +232,7 @@ def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -
         )
     newest = datetime.fromtimestamp(newest_epoch, tz=UTC)
     age_hours = (now - newest).total_seconds() / 3600
-    return _result(
+    return result(
         rule,
         rule.column,
         failed=age_hours > rule.max_age_hours,
@@ -251,34 +242,6 @@ def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -
             f"newest value is {age_hours:.1f} hours old (at {newest.isoformat()}); "
             f"at most {rule.max_age_hours:g} hours allowed"
         ),
-    )
-
-
-def _unique_key(rule: UniqueKeyRule, frame: DataFrame) -> RuleResult:
-    duplicates = (
-        frame.groupBy(*rule.columns).agg(F.count(F.lit(1)).alias("rows")).filter(F.col("rows") > 1)
-    )
-    totals = duplicates.agg(F.count(F.lit(1)).alias("keys"), F.sum("rows").alias("rows")).first()
-    keys = int(totals["keys"]) if totals is not None else 0
-    rows = int(totals["rows"] or 0) if totals is not None else 0
-    offending = []
-    if keys:
-        offending = [
-            json.loads(r[0])
-            for r in duplicates.orderBy(*rule.columns)
-            .select(F.to_json(F.struct("*"), {"ignoreNullFields": "false"}))
-            .limit(MAX_OFFENDING_ROWS)
-            .collect()
-        ]
-    return _result(
-        rule,
-        ",".join(rule.columns),
-        failed=keys > 0,
-        observed=keys,
-        threshold=0,
-        message=f"{keys} key values of ({', '.join(rule.columns)}) appear more than once "
-        f"({rows} rows)",
-        offending=offending,
     )
 
 
@@ -295,7 +258,7 @@ def _partition_completeness(rule: PartitionCompletenessRule, frame: DataFrame) -
         except ValueError:
             unreadable.append(value)
     if unreadable:
-        return _result(
+        return result(
             rule,
             rule.partition,
             failed=True,
@@ -304,7 +267,7 @@ def _partition_completeness(rule: PartitionCompletenessRule, frame: DataFrame) -
             message=f"partition values are not days (yyyy-MM-dd): {sorted(unreadable)[:3]}",
         )
     if not days:
-        return _result(
+        return result(
             rule,
             rule.partition,
             failed=False,
@@ -323,7 +286,7 @@ def _partition_completeness(rule: PartitionCompletenessRule, frame: DataFrame) -
         problems.append(f"{len(thin)} day(s) with fewer than {rule.min_rows} rows")
     offending = [{rule.partition: d.isoformat(), "rows": 0} for d in missing]
     offending += [{rule.partition: d.isoformat(), "rows": n} for d, n in thin.items()]
-    return _result(
+    return result(
         rule,
         rule.partition,
         failed=bool(problems),
@@ -338,28 +301,6 @@ def _partition_completeness(rule: PartitionCompletenessRule, frame: DataFrame) -
         message="; ".join(problems)
         or f"{len(days)} consecutive day(s) {first} .. {last}, each with >= {rule.min_rows} rows",
         offending=offending[:MAX_OFFENDING_ROWS],
-    )
-
-
-def _result(
-    rule: Rule,
-    column: str | None,
-    *,
-    failed: bool,
-    observed: Any,
-    threshold: Any,
-    message: str,
-    offending: list[dict[str, Any]] | None = None,
-) -> RuleResult:
-    return RuleResult(
-        rule=rule.rule,
-        column=column,
-        severity=rule.severity,
-        status="failed" if failed else "passed",
-        observed=observed,
-        threshold=threshold,
-        message=message,
-        offending_rows=offending or [],
     )
 
 

@@ -128,6 +128,39 @@ def workflow_concurrency_enforced() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def measured_job_runs() -> Iterator[None]:
+    """Make moto's job runs report what the local run measured, not its constant 123 s.
+
+    The notifier prints a failed run's ExecutionTime and state from get_job_run; moto answers
+    ExecutionTime 123 and SUCCEEDED for every run. `record_job_run` stores the real ones.
+    """
+    from moto.glue.models import FakeJobRun
+
+    original = FakeJobRun.as_dict
+
+    def as_dict(self: Any) -> dict[str, Any]:
+        data = dict(original(self))
+        measured = getattr(self, "gluekit_measured", None)
+        if measured is not None:
+            data.update(measured)
+        return data
+
+    with mock.patch.object(FakeJobRun, "as_dict", as_dict):
+        yield
+
+
+def record_job_run(job_name: str, job_run_id: str, seconds: float, state: str, error: str) -> None:
+    from moto.glue.models import glue_backends
+
+    run = glue_backends[ACCOUNT][REGION].get_job_run(job_name, job_run_id)
+    run.__dict__["gluekit_measured"] = {
+        "ExecutionTime": max(1, round(seconds)),  # Glue reports whole seconds
+        "JobRunState": state,
+        **({"ErrorMessage": error} if error else {}),
+    }
+
+
 def complete_workflow_run(workflow: str, run_id: str) -> None:
     """Mark a played run COMPLETED, as Glue does when its last node has finished."""
     from moto.glue.models import glue_backends

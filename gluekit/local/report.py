@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+ALERT_LINES_SHOWN = 12
+
 
 @dataclass
 class FileOutcome:
@@ -18,11 +20,21 @@ class FileOutcome:
 class StepOutcome:
     step: str
     state: str
-    seconds: float
+    seconds: float  # measured around the job's script, not what moto reports
     rows_in: int | None = None
     rows_out: int | None = None
     rows_rejected: int | None = None
     error: str = ""
+    # transform only: why rows were rejected, how many duplicates it dropped, columns it did not
+    # know and the files it quarantined (from its step summary)
+    reject_reasons: list[dict[str, Any]] = field(default_factory=list)
+    rows_deduplicated: int | None = None
+    unknown_columns: list[dict[str, Any]] = field(default_factory=list)
+    files_rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.state != "SUCCEEDED"
 
 
 @dataclass
@@ -44,6 +56,13 @@ class RunOutcome:
 class Notification:
     subject: str
     text: str
+    path: str = ""  # where the whole alert was written
+
+
+@dataclass
+class Alarm:
+    name: str  # as deployed: <prefix>-<pipeline>-<key>
+    why: str
 
 
 @dataclass
@@ -52,8 +71,10 @@ class LocalReport:
     files: list[FileOutcome] = field(default_factory=list)
     runs: list[RunOutcome] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    alarms: list[Alarm] = field(default_factory=list)
     curated_location: str = ""
     quarantine_location: str = ""
+    artifacts: dict[str, str] = field(default_factory=dict)  # what → local folder
     deliveries: int = 0  # SQS records handed to the bridge, redeliveries included
     redeliveries: int = 0  # records the bridge failed that came back, as SQS brings them
     seconds: float = 0.0
@@ -84,37 +105,77 @@ class LocalReport:
         lines.append("")
         lines.append(f"Workflow runs started: {len(self.runs)}")
         for run in self.runs:
-            lines.append(f"  run {run.run_id} (batch {run.batch_id}, {len(run.files)} file(s))")
-            for step in run.steps:
-                rows = ""
-                if step.rows_in is not None or step.rows_out is not None:
-                    rows = f"  rows in {_n(step.rows_in)} → out {_n(step.rows_out)}"
-                    if step.rows_rejected:
-                        rows += f", rejected {step.rows_rejected}"
-                lines.append(f"    {step.step:<10} {step.state:<9} {step.seconds:5.1f} s{rows}")
-                if step.error:
-                    lines.append(f"               {step.error.splitlines()[0][:160]}")
-            if run.validation:
-                lines.append(f"    validation: {run.validation.get('status')}")
-                for rule in run.validation.get("rules", []):
-                    column = f"({rule['column']})" if rule.get("column") else ""
-                    lines.append(
-                        f"      {rule['status']:<7} {rule['severity']:<5} {rule['rule']}{column}"
-                        f"  observed {rule.get('observed')!s:.40}"
-                        f"  threshold {rule.get('threshold')!s:.40}"
-                    )
-            if run.partitions:
-                lines.append(f"    curated partitions written: {', '.join(run.partitions)}")
+            lines += _run_lines(run)
+        lines.append("")
+        lines.append(f"Alarms that would have fired: {len(self.alarms)}")
+        lines += [f"  ⏰ {alarm.name} — {alarm.why}" for alarm in self.alarms]
         lines.append("")
         lines.append(f"Notifications that would have been sent: {len(self.notifications)}")
         for note in self.notifications:
             lines.append(f"  ✉ {note.subject}")
-            for text_line in note.text.splitlines()[:12]:
-                lines.append(f"    │ {text_line}")
+            text_lines = note.text.splitlines()
+            shown = text_lines if not note.path else text_lines[:ALERT_LINES_SHOWN]
+            lines += [f"    │ {text_line}" for text_line in shown]
+            if note.path:
+                more = len(text_lines) - len(shown)
+                tail = f"{more} more line(s); " if more > 0 else ""
+                lines.append(f"    └ {tail}the whole alert: {note.path}")
         lines.append("")
         lines.append(f"Curated data:   {self.curated_location}")
         lines.append(f"Quarantine:     {self.quarantine_location}")
+        for what, where in self.artifacts.items():
+            lines.append(f"{what + ':':<15} {where}")
         return "\n".join(lines)
+
+
+def _run_lines(run: RunOutcome) -> list[str]:
+    lines = [f"  run {run.run_id} (batch {run.batch_id}, {len(run.files)} file(s))"]
+    for step in run.steps:
+        rows = ""
+        if step.rows_in is not None or step.rows_out is not None:
+            rows = f"  rows in {_n(step.rows_in)} → out {_n(step.rows_out)}"
+        lines.append(f"    {step.step:<10} {step.state:<9} {step.seconds:5.1f} s{rows}")
+        if step.step == "transform" and step.rows_in is not None:
+            lines += _row_story(step)
+        if step.error:
+            lines.append(f"               {step.error.splitlines()[0]}")
+    if run.validation:
+        lines.append(f"    validation: {run.validation.get('status')}")
+        for rule in run.validation.get("rules", []):
+            column = f"({rule['column']})" if rule.get("column") else ""
+            lines.append(f"      {rule['status']:<12} {rule['severity']:<5} {rule['rule']}{column}")
+            # The rule's own sentence says what it observed, in full.
+            lines.append(f"        {rule.get('message') or rule.get('observed')}")
+    if run.partitions:
+        lines.append(f"    curated partitions written: {', '.join(run.partitions)}")
+    return lines
+
+
+def _row_story(step: StepOutcome) -> list[str]:
+    """read → rejected (top reasons) → duplicates dropped → staged, each number explained."""
+    rejected = step.rows_rejected or 0
+    lines = [f"               rows read            {_n(step.rows_in)}"]
+    lines.append(f"               - rejected           {_n(rejected)}")
+    lines += [
+        f"                   {_n(r.get('rows'))} rows: {r.get('reason')}"
+        for r in step.reject_reasons
+    ]
+    if rejected and not step.reject_reasons:
+        lines.append("                   (reasons: see the quarantined rows)")
+    dropped = step.rows_deduplicated
+    lines.append(
+        f"               - duplicates dropped {_n(dropped)}"
+        + ("" if dropped is None else " (one row kept per primary key)")
+    )
+    lines.append(f"               = staged             {_n(step.rows_out)}")
+    for drift in step.unknown_columns:
+        files = ", ".join(drift.get("files", []))
+        lines.append(
+            f"               column not in the contract: {drift.get('column')} (in {files})"
+        )
+    for item in step.files_rejected:
+        lines.append(f"               file quarantined: {item.get('uri')} — {item.get('reason')}")
+    return lines
 
 
 def _n(value: int | None) -> str:

@@ -32,7 +32,12 @@ from gluekit.local.aws_events import (
     sqs_records,
 )
 from gluekit.local.clock import LocalClock, installed, system_now
-from gluekit.local.emulator import complete_workflow_run, workflow_concurrency_enforced
+from gluekit.local.emulator import (
+    complete_workflow_run,
+    measured_job_runs,
+    record_job_run,
+    workflow_concurrency_enforced,
+)
 from gluekit.local.report import (
     FileOutcome,
     LocalReport,
@@ -94,7 +99,13 @@ def run_pipeline(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
     clock = LocalClock(now or system_now())
-    with _local_environment(), installed(clock), mock_aws(), workflow_concurrency_enforced():
+    with (
+        _local_environment(),
+        installed(clock),
+        mock_aws(),
+        workflow_concurrency_enforced(),
+        measured_job_runs(),
+    ):
         local = _LocalRun(spec, prefix, workdir, progress, overrides or {}, clock)
         report = local.run(drops, redeliver)
     report.seconds = time.perf_counter() - started
@@ -153,10 +164,6 @@ class _LocalRun:
             curated_location=str(
                 self.local_root / self.foundation.curated_bucket / self.names.curated_prefix
             ),
-            quarantine_location=(
-                f"s3://{self.foundation.quarantine_bucket}/{self.names.quarantine_prefix} "
-                f"(emulated) and {self.local_root / self.foundation.quarantine_bucket}"
-            ),
         )
         # Failed records come back as often as the deployed queue's redrive policy allows.
         self.max_receive_count = bridge_queue_settings(spec)[2]
@@ -175,7 +182,13 @@ class _LocalRun:
         self._until_nothing_waits()
         self._collect_file_outcomes(drops)
         self._collect_notifications()
+        self._leave_what_a_deployed_run_leaves()
         return self.report
+
+    def _leave_what_a_deployed_run_leaves(self) -> None:
+        from gluekit.local.artifacts import leave_run_outputs
+
+        leave_run_outputs(self.report, self.names, self.foundation, self.local_root, self.workdir)
 
     def _drop(self, path: Path, sequence: int) -> dict[str, Any]:
         import boto3
@@ -339,8 +352,12 @@ class _LocalRun:
                 ],
             )
             for result in results:
+                record_job_run(
+                    result.job_name, result.job_run_id, result.seconds, result.state, result.error
+                )
                 step = result.job_name.removeprefix(f"{self.names.base}-")
                 summary = self._artifact(f"runs/{self.spec.name}/{run_id}/{step}.json") or {}
+                details = summary.get("details") or {}
                 outcome.steps.append(
                     StepOutcome(
                         step=step,
@@ -350,6 +367,10 @@ class _LocalRun:
                         rows_out=summary.get("rows_out"),
                         rows_rejected=summary.get("rows_rejected"),
                         error=result.error,
+                        reject_reasons=list(details.get("reject_reasons") or []),
+                        rows_deduplicated=details.get("rows_deduplicated"),
+                        unknown_columns=list(details.get("unknown_columns") or []),
+                        files_rejected=list(summary.get("files_rejected") or []),
                     )
                 )
                 if step == "transform":

@@ -95,6 +95,14 @@ class Source(StrictModel):
             ) from None
         return value
 
+    on_unknown_columns: Literal["warn", "quarantine", "fail"] = Field(
+        "warn",
+        description=(
+            "A CSV column or JSON key the contract does not know: warn (load the known "
+            "columns, report the unknown ones), quarantine the file, or fail the run."
+        ),
+    )
+
     @model_validator(mode="after")
     def _compression_fits_format(self) -> Source:
         if self.format == "parquet" and self.compression != "none":
@@ -365,6 +373,25 @@ class RangeRule(StrictModel):
         return self
 
 
+class RejectRateRule(StrictModel):
+    rule: Literal["reject_rate"]
+    max: float = Field(
+        0.0, ge=0.0, le=1.0, description="Highest share of the rows read that transform rejects."
+    )
+    severity: Severity = SEVERITY_FIELD
+
+
+class DuplicateKeysRule(StrictModel):
+    rule: Literal["duplicate_keys"]
+    max: int = Field(
+        0, ge=0, description="Most primary-key values in a run whose rows differ (conflict)."
+    )
+    max_rows_sharing_key: int | None = Field(
+        None, ge=0, description="Most rows in a run that share their key with another row."
+    )
+    severity: Severity = SEVERITY_FIELD
+
+
 class PartitionCompletenessRule(StrictModel):
     rule: Literal["partition_completeness"]
     partition: str | None = Field(None, description="A day partition. Default: the first.")
@@ -379,9 +406,15 @@ Rule = Annotated[
     | FreshnessRule
     | AcceptedValuesRule
     | RangeRule
-    | PartitionCompletenessRule,
+    | PartitionCompletenessRule
+    | RejectRateRule
+    | DuplicateKeysRule,
     Field(discriminator="rule"),
 ]
+# Added unless the spec lists a rule of the same kind: a run that loses rows to quarantine, or
+# silently picks one of two different rows for a key, must say so, not pass.
+DEFAULT_REJECT_RATE = RejectRateRule(rule="reject_rate", max=0.0, severity=ERROR)
+DEFAULT_DUPLICATE_KEYS = DuplicateKeysRule(rule="duplicate_keys", max=0, severity=ERROR)
 
 
 # ------------------------------------------------------------------------------------------ job
@@ -480,8 +513,14 @@ class PipelineSpec(StrictModel):
         contract = self.contract
         known = {c.name: c for c in contract.columns}
         partitions = {p.name: p for p in contract.partition_by}
+        kinds = [rule.rule for rule in self.validation]
+        for kind in ("reject_rate", "duplicate_keys"):
+            if kinds.count(kind) > 1:
+                raise ValueError(f"validation: give at most one '{kind}' rule")
         for index, rule in enumerate(self.validation):
             where = f"validation[{index}] ({rule.rule})"
+            if isinstance(rule, DuplicateKeysRule) and not contract.primary_key:
+                raise ValueError(f"{where}: the contract has no primary_key to count keys of")
             column = getattr(rule, "column", None)
             if column is not None and column not in known:
                 raise ValueError(f"{where}: column '{column}' is not in the contract")
@@ -507,6 +546,22 @@ class PipelineSpec(StrictModel):
                 if partitions[name].transform != "day":
                     raise ValueError(f"{where}: '{name}' must be a day partition")
         return self
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules validate checks: the spec's, plus the defaults it does not override.
+
+        reject_rate is always checked. duplicate_keys is added for a primary key without
+        order_by: then nothing but the row's values decides which of two rows is kept.
+        """
+        kinds = {rule.rule for rule in self.validation}
+        implicit: list[Rule] = []
+        if "reject_rate" not in kinds:
+            implicit.append(DEFAULT_REJECT_RATE)
+        contract = self.contract
+        if "duplicate_keys" not in kinds and contract.primary_key and not contract.order_by:
+            implicit.append(DEFAULT_DUPLICATE_KEYS)
+        return (*self.validation, *implicit)
 
     @property
     def raw_prefix(self) -> str:

@@ -65,7 +65,7 @@ class PipelineMonitoring(Construct):
             created = cw.Alarm(
                 self,
                 f"{key.title().replace('-', '')}Alarm",
-                alarm_name=f"{names.base}-{key}",
+                alarm_name=names.alarm(key),
                 alarm_description=f"gluekit {spec.name}: {description}",
                 metric=metric,
                 threshold=threshold,

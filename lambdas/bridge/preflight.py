@@ -9,8 +9,9 @@ Checks, in order, and the `check` name each rejection carries:
 - `zero_bytes`: the object is empty;
 - `max_size`: the object is larger than the spec's max_file_size_mb;
 - `compression`: a gzip source that is not readable gzip, or a plain source that is gzip'd;
-- `csv_header`: the header line does not name exactly the contract's source columns (any order:
-  the Glue job maps columns by name; none missing, none unexpected, none repeated), or, without a
+- `csv_header`: the header line does not name every contract source column (any order: the Glue
+  job maps columns by name; none missing, none repeated; extra columns are left to the Glue job,
+  which reports them as source drift), or, without a
   header, the first line has the wrong number of fields; the header must be valid text;
 - `json_record`: the first non-blank line is not a JSON object holding every required field;
 - `parquet_magic`: the object does not start and end with the Parquet magic bytes "PAR1".
@@ -173,15 +174,14 @@ def _check_csv_header(text: bytes, complete: bool, config: BridgeConfig) -> Reje
     if not any(names):
         return Rejection("csv_header", f"the header line is empty; expected {expected}")
     missing = [c for c in expected if c not in names]
-    unexpected = [c for c in names if c not in expected]
     repeated = sorted({c for c in names if names.count(c) > 1})
-    if not (missing or unexpected or repeated):
+    # Extra columns are source drift: transform reports them with their files and applies the
+    # spec's source.on_unknown_columns, so one place decides (and JSON keys get the same policy).
+    if not (missing or repeated):
         return None
     parts = []
     if missing:
         parts.append(f"missing {missing}")
-    if unexpected:
-        parts.append(f"unexpected {unexpected}")
     if repeated:
         parts.append(f"repeated {repeated}")
     return Rejection(

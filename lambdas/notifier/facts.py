@@ -15,6 +15,9 @@ from typing import Any
 WORKFLOW_RUN_ID_ARG = "--WORKFLOW_RUN_ID"
 WORKFLOW_NAME_ARG = "--WORKFLOW_NAME"
 PASSED_STATUSES = frozenset({"passed", "pass", "ok", "succeeded", "success"})
+# The validate job could not measure the rule (e.g. an older transform summary): neither a pass
+# nor a failure, and never counted as one.
+NOT_MEASURED_STATUSES = frozenset({"not_measured"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ class RuleResult:
         return self.status.lower() in PASSED_STATUSES
 
     @property
+    def measured(self) -> bool:
+        return self.status.lower() not in NOT_MEASURED_STATUSES
+
+    @property
     def is_warning(self) -> bool:
         """A breach that does not fail the run (severity warn)."""
         return self.severity.lower().startswith("warn") or self.status.lower().startswith("warn")
@@ -98,11 +105,16 @@ class ValidationReport:
 
     @property
     def failures(self) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.rules if not r.passed and not r.is_warning)
+        """Failed error rules: what the subject, the headline and the body all count."""
+        return tuple(r for r in self.rules if r.measured and not r.passed and not r.is_warning)
 
     @property
     def warnings(self) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.rules if not r.passed and r.is_warning)
+        return tuple(r for r in self.rules if r.measured and not r.passed and r.is_warning)
+
+    @property
+    def unmeasured(self) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.rules if not r.measured)
 
 
 def job_run_from_response(response: Mapping[str, Any]) -> JobRunFacts:

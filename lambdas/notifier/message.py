@@ -253,15 +253,17 @@ def _validation_section(facts: RunFacts) -> list[str]:
                 f"  Summary from the run properties: {_clip(_one_line(summary), MAX_ERROR_CHARS)}"
             )
         return lines
-    failures, warnings = report.failures, report.warnings
+    failures, warnings, unmeasured = report.failures, report.warnings, report.unmeasured
     counts = [_count(len(failures), "rule") + " failed"]
     if warnings:
         counts.append(_count(len(warnings), "warning"))
+    if unmeasured:
+        counts.append(f"{len(unmeasured):,} not measured")
     rows = f"{report.rows:,} rows; " if report.rows is not None else ""
     lines = [f"Validation: {', '.join(counts)} ({rows}report {report.uri}):"]
-    shown = [*failures, *warnings]
+    shown = [*failures, *warnings, *unmeasured]
     for rule in shown[:MAX_RULES]:
-        marker = "WARN  " if rule.is_warning else "FAILED"
+        marker = "N/A   " if not rule.measured else "WARN  " if rule.is_warning else "FAILED"
         lines.append(f"  {marker} {_rule_line(rule)}")
         if rule.message:
             lines.append(f"         {_clip(_one_line(rule.message), MAX_VALUE_CHARS)}")

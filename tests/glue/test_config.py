@@ -10,10 +10,12 @@ import pytest
 from gluekit_glue.config import (
     AcceptedValuesRule,
     ConfigError,
+    DuplicateKeysRule,
     FreshnessRule,
     NullRateRule,
     PartitionCompletenessRule,
     RangeRule,
+    RejectRateRule,
     RowCountRule,
     UniqueKeyRule,
     parse_config,
@@ -41,10 +43,22 @@ def test_rendered_orders_config_parses_with_rule_defaults_filled_in() -> None:
         RangeRule,
         FreshnessRule,
         PartitionCompletenessRule,
+        RejectRateRule,  # added by default; orders has order_by, so no duplicate_keys
     ]
+    assert config.validation[-1] == RejectRateRule("error", 0.0)
     unique, completeness = config.validation[1], config.validation[6]
     assert isinstance(unique, UniqueKeyRule) and unique.columns == ("order_id",)
     assert isinstance(completeness, PartitionCompletenessRule) and completeness.partition == "dt"
+
+
+def test_a_primary_key_without_order_by_gets_the_duplicate_keys_rule_by_default() -> None:
+    config = parse_config(RENDERED["events"])
+
+    assert config.validation[-2:] == (
+        RejectRateRule("error", 0.0),
+        DuplicateKeysRule("error", 0, None),
+    )
+    assert config.source.on_unknown_columns == "warn"
 
 
 def test_locations_come_from_buckets_and_prefixes() -> None:

@@ -103,7 +103,7 @@ def test_orders_sample_lands_in_curated_day_partitions(
     # ... and the run carries what the notifier and the staleness alarm need
     properties = env.run_properties("orders", run_id)
     assert properties["validation_status"] == "passed"
-    assert properties["validation_summary"] == "1 of 7 rules failed: null_rate(currency) [warn]"
+    assert properties["validation_summary"] == "7 of 8 rules passed; 1 warning: null_rate(currency)"
     assert properties["published_at"].startswith("2026-11-22T06:00:00")
     assert orders_run.metrics == {
         "RowsIn": 14,
@@ -132,6 +132,7 @@ def test_validation_report_records_every_rule(env: PipelineEnv, orders_run: Orde
         ("range", "amount"): ("error", "passed"),
         ("freshness", "created_at"): ("warn", "passed"),  # newest 2026-11-21T08:10: 21.8 h old
         ("partition_completeness", "dt"): ("error", "passed"),
+        ("reject_rate", None): ("error", "passed"),  # added by default: no row rejected
     }
     null_rate = next(r for r in report["rules"] if r["rule"] == "null_rate")
     assert [row["order_id"] for row in null_rate["offending_rows"]] == ["O-1005"]

@@ -31,6 +31,8 @@ RULES: list[dict[str, Any]] = [
     },
     {"rule": "freshness", "column": "created_at", "max_age_hours": 48, "severity": "warn"},
     {"rule": "partition_completeness", "partition": None, "min_rows": 1, "severity": "error"},
+    {"rule": "reject_rate", "max": 0.01, "severity": "error"},
+    {"rule": "duplicate_keys", "max": 0, "max_rows_sharing_key": None, "severity": "error"},
 ]
 LABELS = [
     "row_count",
@@ -41,7 +43,30 @@ LABELS = [
     "range(created_at)",
     "freshness",
     "partition_completeness",
+    "reject_rate",
+    "duplicate_keys",
 ]
+# Transform's step summaries (as transform writes them) for the passing and the failing run.
+CLEAN_TRANSFORM: dict[str, Any] = {
+    "rows_in": 300,
+    "rows_rejected": 3,
+    "details": {
+        "reject_reasons": [{"reason": "column 'amount': 'x' is not a valid decimal", "rows": 3}],
+        "duplicate_keys": {"rows_sharing_key": 2, "keys": 1, "conflicting_keys": 0},
+    },
+}
+BROKEN_TRANSFORM: dict[str, Any] = {
+    "rows_in": 100,
+    "rows_rejected": 3,
+    "details": {
+        "reject_reasons": [
+            {"reason": "column 'dep_time': 'NA' is not a valid int", "rows": 2},
+            {"reason": "column 'status' is empty but required (nullable: false)", "rows": 1},
+        ],
+        "duplicate_keys": {"rows_sharing_key": 5, "keys": 2, "conflicting_keys": 1},
+        "row_rejects": "s3://q/orders/rows/run_id=r/",
+    },
+}
 
 
 def orders(spark: SparkSession, rows: list[tuple]) -> DataFrame:
@@ -54,10 +79,16 @@ def orders(spark: SparkSession, rows: list[tuple]) -> DataFrame:
     return spark.createDataFrame(full, dataset_schema(config))
 
 
-def evaluate(frame: DataFrame) -> dict[str, RuleResult]:
+def evaluate(
+    frame: DataFrame,
+    transform: dict[str, Any] | None = CLEAN_TRANSFORM,
+    curated: DataFrame | None = None,
+) -> dict[str, RuleResult]:
     config = copy.deepcopy(rendered_configs()["orders"])
     config["validation"] = RULES
-    _, results = evaluate_rules(frame, parse_config(config), NOW)
+    _, results = evaluate_rules(
+        frame, parse_config(config), NOW, transform=transform, curated=curated
+    )
     return dict(zip(LABELS, results, strict=True))
 
 
@@ -86,7 +117,8 @@ def failing(spark: SparkSession) -> dict[str, RuleResult]:
                 ("O-2", "paid", 1, "EUR", datetime(2026, 10, 3, 9), "2026-10-03"),
                 ("O-3", "paid", 1, "EUR", datetime(2026, 10, 3, 9), "2026-10-03"),
             ],
-        )
+        ),
+        BROKEN_TRANSFORM,
     )
 
 
@@ -104,6 +136,12 @@ def test_rule_fails_on_bad_data(failing: dict[str, RuleResult], label: str) -> N
 def test_failed_rules_observe_what_broke_them(failing: dict[str, RuleResult]) -> None:
     assert failing["row_count"].observed == 4
     assert failing["unique_key"].offending_rows == [{"order_id": "O-1", "rows": 2}]
+    assert failing["reject_rate"].observed["rate"] == 0.03
+    assert failing["reject_rate"].message.startswith(
+        "3 of 100 rows read were rejected (3.00%); at most 1.00% allowed; top reasons: "
+        "column 'dep_time': 'NA' is not a valid int (2); column 'status' is empty"
+    )
+    assert failing["duplicate_keys"].observed["conflicting_keys"] == 1
     assert failing["null_rate"].observed == 0.5
     assert [r["status"] for r in failing["accepted_values"].offending_rows] == ["refunded"]
     assert failing["range(amount)"].observed == {
@@ -179,8 +217,103 @@ def test_summary_and_status_follow_severity(failing: dict[str, RuleResult]) -> N
 
     assert report_status(results) == "failed"
     assert report_status(warn_only) == "passed"
-    assert (
-        summary_text(warn_only)
-        == "2 of 2 rules failed: null_rate(currency) [warn], freshness(created_at) [warn]"
+    assert summary_text(warn_only) == (
+        "0 of 2 rules passed; 2 warnings: null_rate(currency), freshness(created_at)"
     )
+    text = summary_text(results)
+    assert text.startswith("8 of 10 rules failed: row_count, unique_key(order_id), accepted_values")
+    assert text.endswith("; 2 warnings: null_rate(currency), freshness(created_at)")
     assert summary_text([]) == "all 0 rules passed"
+
+
+def test_an_empty_run_is_judged_by_row_count_not_by_the_reject_rule(spark: SparkSession) -> None:
+    results = evaluate(orders(spark, []), {"rows_in": 0, "rows_rejected": 0, "details": {}})
+
+    assert results["reject_rate"].status == "passed"
+
+
+@pytest.mark.parametrize("summary", [None, {"rows_in": 5, "rows_rejected": 0, "details": {}}])
+def test_rules_on_transform_counts_without_the_counts_are_not_measured_never_passed(
+    spark: SparkSession, summary: dict[str, Any] | None
+) -> None:
+    at = datetime(2026, 11, 21, 8)
+    results = evaluate(orders(spark, [("O-1", "new", 1, "EUR", at, "2026-11-21")]), summary)
+
+    assert results["duplicate_keys"].status == "not_measured"
+    assert results["duplicate_keys"].message.startswith("not measured: ")
+    expected = "not_measured" if summary is None else "passed"
+    assert results["reject_rate"].status == expected
+    assert "not measured" in summary_text(list(results.values()))
+    assert report_status([results["duplicate_keys"]]) == "passed"
+
+
+def test_unique_key_fails_when_a_key_moved_to_another_partition(spark: SparkSession) -> None:
+    # O-1 was published on 2026-11-20; this run dates it 2026-11-21, so publish, which rewrites
+    # only 2026-11-21, would keep both rows.
+    curated = orders(
+        spark,
+        [
+            ("O-1", "new", 1, "EUR", datetime(2026, 11, 20, 8), "2026-11-20"),
+            ("O-2", "new", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21"),
+        ],
+    )
+    staged = orders(
+        spark,
+        [
+            ("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21"),
+            ("O-2", "paid", 1, "EUR", datetime(2026, 11, 21, 9), "2026-11-21"),
+        ],
+    )
+
+    result = evaluate(staged, curated=curated)["unique_key"]
+
+    assert result.status == "failed"
+    assert result.observed == {"keys_in_other_partitions": 1, "repeated_keys": 0}
+    assert result.offending_rows == [
+        {"order_id": "O-1", "curated_dt": "2026-11-20", "run_dt": "2026-11-21"}
+    ]
+
+
+def test_unique_key_on_the_primary_key_without_partitions_is_not_measured(
+    spark: SparkSession,
+) -> None:
+    config = copy.deepcopy(rendered_configs()["orders"])
+    config["partition_by"] = []
+    config["validation"] = [{"rule": "unique_key", "columns": None, "severity": "error"}]
+    parsed = parse_config(config)
+    frame = spark.createDataFrame(
+        [("O-1", "C", "new", Decimal(1), None, NOW, NOW)], dataset_schema(parsed)
+    )
+
+    _, [result] = evaluate_rules(frame, parsed, NOW)
+
+    assert result.status == "not_measured"
+
+
+def test_unique_key_on_other_columns_fails_on_repeats_in_the_run(spark: SparkSession) -> None:
+    config = copy.deepcopy(rendered_configs()["orders"])
+    config["validation"] = [{"rule": "unique_key", "columns": ["customer_id"], "severity": "error"}]
+    at = datetime(2026, 11, 21, 8)
+    frame = orders(
+        spark,
+        [("O-1", "new", 1, "EUR", at, "2026-11-21"), ("O-2", "new", 1, "EUR", at, "2026-11-21")],
+    )
+
+    _, [result] = evaluate_rules(frame, parse_config(config), NOW)
+
+    assert result.status == "failed"
+    assert result.offending_rows == [{"customer_id": "C-1", "rows": 2}]
+
+
+def test_null_rate_counts_nulls_over_every_staged_row(spark: SparkSession) -> None:
+    at = datetime(2026, 11, 21, 8)
+    frame = orders(
+        spark,
+        [(f"O-{i}", "new", 1, None if i < 3 else "EUR", at, "2026-11-21") for i in range(40)],
+    )
+
+    result = evaluate(frame)["null_rate"]
+
+    assert result.observed == 0.075
+    assert result.status == "passed"
+    assert result.message.startswith("3 of 40 staged rows have no value (7.50%)")

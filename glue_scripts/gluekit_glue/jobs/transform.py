@@ -32,6 +32,7 @@ from gluekit_glue.aws import Aws, get_run_properties, put_metrics, put_run_prope
 from gluekit_glue.config import JobConfig
 from gluekit_glue.contract import dataset_schema, parquet_read_schema
 from gluekit_glue.datasets import rebalanced, write_dataset
+from gluekit_glue.drift import SourceFile, columns_of, describe, find_unknown_columns
 from gluekit_glue.jobs.common import (
     RUN_ID_PROPERTY,
     Clock,
@@ -110,6 +111,7 @@ def _transform(context: JobContext, summary: StepSummary) -> None:
             inputs.append(InputFile(info, path, check.header))
         else:
             _quarantine_file(context, summary, info, check.reason or "rejected")
+    inputs = _apply_drift_policy(context, summary, inputs)
     counts = _process(context, summary, inputs)
     summary.rows_in, summary.rows_out = counts.rows_in, counts.rows_out
     summary.rows_rejected, summary.partitions = counts.rows_rejected, list(counts.partitions)
@@ -214,6 +216,48 @@ def _quarantine_file(
     )
     summary.files_rejected.append(RejectedFile(info.uri, reason))
     log.warning("quarantined %s: %s", info.uri, reason)
+
+
+# ------------------------------------------------------------------------------------ drift
+def _apply_drift_policy(
+    context: JobContext, summary: StepSummary, inputs: list[InputFile]
+) -> list[InputFile]:
+    """Columns the contract does not know are always reported; source.on_unknown_columns says
+    whether the files still load (warn), go to quarantine, or fail the run. Returns the inputs
+    that stay in the run."""
+    files = [SourceFile(i.info.uri, i.spark_path, i.header) for i in inputs]
+    unknown = find_unknown_columns(context.spark, context.config, files)
+    if not unknown:
+        return inputs
+    policy = context.config.source.on_unknown_columns
+    summary.details["unknown_columns"] = [u.to_json() for u in unknown]
+    summary.details["on_unknown_columns"] = policy
+    put_metrics(
+        context.aws,
+        context.config.metrics_namespace,
+        context.config.pipeline,
+        {"UnknownColumns": len(unknown)},
+        context.clock(),
+    )
+    text = describe(unknown)
+    if policy == "fail":
+        raise JobFailed(
+            f"source drift: {text}; source.on_unknown_columns is 'fail': nothing loaded"
+        )
+    if policy == "warn":
+        log.warning("source drift, loading the contract's columns only: %s", text)
+        return inputs
+    kept = []
+    for item in inputs:
+        columns = columns_of(item.info.uri, unknown)
+        if columns:
+            reason = (
+                f"columns not in the contract: {columns} (source.on_unknown_columns: quarantine)"
+            )
+            _quarantine_file(context, summary, item.info, reason)
+        else:
+            kept.append(item)
+    return kept
 
 
 # ------------------------------------------------------------------------------------ spark

@@ -3,7 +3,7 @@ metrics; the job fails when an error-severity rule failed, so the workflow never
 
 from __future__ import annotations
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws, put_metrics, put_run_properties
@@ -28,7 +28,13 @@ def _validate(context: JobContext, summary: StepSummary) -> None:
     if not path_exists(context.spark, staged_path):
         raise JobFailed(f"no staged data at {staged_uri}: did transform succeed for run {run_id}?")
     frame = read_dataset(context.spark, staged_path, config)
-    rows, results = evaluate_rules(frame, config, context.clock())
+    rows, results = evaluate_rules(
+        frame,
+        config,
+        context.clock(),
+        transform=context.storage.find_json(config.summary_uri(run_id, "transform")),
+        curated=_curated(context),
+    )
     status = report_status(results)
     text = summary_text(results)
     report_uri = config.report_uri(run_id)
@@ -66,3 +72,11 @@ def _validate(context: JobContext, summary: StepSummary) -> None:
             f"validation failed for pipeline {config.pipeline}, run {run_id}: {text}. "
             f"Nothing was published. Report: {report_uri}"
         )
+
+
+def _curated(context: JobContext) -> DataFrame | None:
+    """The curated table as publish will find it (lazy: read only by a rule that needs it)."""
+    path = context.spark_path(context.config.curated_uri)
+    if not path_exists(context.spark, path):
+        return None
+    return read_dataset(context.spark, path, context.config)

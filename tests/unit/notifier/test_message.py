@@ -247,3 +247,32 @@ def test_subject_transliterates_accents_and_drops_line_breaks() -> None:
     assert message.subject_line("Prüfung\nfehlgeschlagen:\t café") == (
         "Prufung fehlgeschlagen: cafe"
     )
+
+
+def test_subject_headline_and_body_count_the_same_failed_rules(config: NotifierConfig) -> None:
+    # GIVEN a report with two failed error rules, a failed warn rule and one not measured, and
+    # the validate job's own summary as the error
+    summary = (
+        "2 of 10 rules failed: range(amount), reject_rate; 1 warning: null_rate(currency); "
+        "1 not measured: duplicate_keys(order_id)"
+    )
+    alert = job_alert(
+        config, "notifier/job_validation_failed", message=f"ValidationFailed: {summary}"
+    )
+    rules = report(
+        failed_rule("range"),
+        failed_rule("reject_rate", column=None),
+        failed_rule("null_rate", column="currency", severity="warn"),
+        failed_rule("duplicate_keys", column="order_id", status="not_measured"),
+    )
+
+    # WHEN the alert is built
+    note = message.build(config, alert, run_facts(report=rules))
+
+    # THEN every count says two: the subject, the headline, the body and the job's summary
+    assert "2 rules failed: range(amount), reject_rate" in note.subject
+    assert note.text.startswith("Step validate of pipeline orders FAILED: 2 validation rules")
+    assert "Validation: 2 rules failed, 1 warning, 1 not measured" in note.text
+    assert "2 of 10 rules failed" in note.text
+    assert "  N/A    duplicate_keys(order_id)" in note.text
+    assert note.data["validation"]["failed_rules"][1]["rule"] == "reject_rate"

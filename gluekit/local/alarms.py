@@ -1,0 +1,38 @@
+"""Which of the deployed pipeline's alarms (infra/constructs/monitoring.py) a local run would
+have raised, named as deployed, judged from the same facts their metrics count."""
+
+from __future__ import annotations
+
+from gluekit.local.report import Alarm, LocalReport
+from gluekit.naming import PipelineNames
+
+
+def alarms_that_would_fire(report: LocalReport, names: PipelineNames) -> list[Alarm]:
+    failed_steps = [f"{s.step} {s.state}" for run in report.runs for s in run.steps if s.failed]
+    bridge_quarantined = [f.key for f in report.files if f.outcome == "quarantined"]
+    transform = [s for run in report.runs for s in run.steps if s.step == "transform"]
+    rows_rejected = sum(s.rows_rejected or 0 for s in transform)
+    files_rejected = sum(len(s.files_rejected) for s in transform)
+    validation_failed = [
+        run.run_id
+        for run in report.runs
+        if run.validation and run.validation.get("status") == "failed"
+    ]
+    dead_lettered = [f.key for f in report.files if f.outcome == "dead-lettered"]
+    found = [
+        ("job-failures", bool(failed_steps), f"failed steps: {', '.join(failed_steps)}"),
+        ("bridge-dlq-depth", bool(dead_lettered), f"{len(dead_lettered)} delivery(ies) in the DLQ"),
+        (
+            "quarantined-files",
+            bool(bridge_quarantined),
+            f"the bridge quarantined {len(bridge_quarantined)} file(s)",
+        ),
+        ("rejected-files", files_rejected > 0, f"transform quarantined {files_rejected} file(s)"),
+        ("rejected-rows", rows_rejected > 0, f"transform rejected {rows_rejected:,} row(s)"),
+        (
+            "validation-failed",
+            bool(validation_failed),
+            f"an error rule failed in run(s) {', '.join(validation_failed)}",
+        ),
+    ]
+    return [Alarm(names.alarm(key), why) for key, fires, why in found if fires]
