@@ -194,7 +194,8 @@ def _evaluate(
             failed=bad > 0,
             observed=bad,
             threshold=list(rule.values),
-            message=f"{bad} rows have a value outside {list(rule.values)}",
+            message=f"{_rows(bad)} {'has' if bad == 1 else 'have'} a value outside "
+            f"{list(rule.values)}",
             offending=_examples(frame, _not_accepted(rule)) if bad else [],
         )
     if isinstance(rule, RangeRule):
@@ -207,9 +208,12 @@ def _evaluate(
             failed=failed,
             observed={"min": low, "max": high, "below_min": below, "above_max": above},
             threshold={"min": rule.min, "max": rule.max},
-            message=(
-                f"{below} rows below {rule.min}, {above} rows above {rule.max}; "
-                f"values span {low} .. {high}"
+            message="; ".join(
+                [
+                    *([f"{_rows(below)} below {rule.min}"] if rule.min is not None else []),
+                    *([f"{_rows(above)} above {rule.max}"] if rule.max is not None else []),
+                    f"values span {low} .. {high}",
+                ]
             ),
             offending=_examples(frame, _range_violation(rule, config)) if failed else [],
         )
@@ -218,6 +222,10 @@ def _evaluate(
     if isinstance(rule, PartitionCompletenessRule):
         return _partition_completeness(rule, frame)
     raise TypeError(f"no evaluation for rule {rule.rule}")
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -> RuleResult:

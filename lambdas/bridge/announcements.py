@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+from bridge import clock
 from shared.aws import client
 
 QUARANTINED_DETAIL_TYPE = "Object Quarantined"
@@ -22,6 +24,8 @@ class Announcer:
         response = client("events").put_events(
             Entries=[
                 {
+                    # The event's time is the bridge's now, not the service's receipt time.
+                    "Time": datetime.fromtimestamp(clock.now(), UTC),
                     "Source": self.source,
                     "DetailType": QUARANTINED_DETAIL_TYPE,
                     "Detail": json.dumps(detail, ensure_ascii=False),
