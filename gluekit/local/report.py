@@ -34,6 +34,7 @@ class RunOutcome:
     validation: dict[str, Any] | None = None
     partitions: list[str] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)  # the job parameters it ran with
+    snapshot: dict[str, Any] | None = None  # the Iceberg snapshot its publish committed
 
     @property
     def failed(self) -> bool:
@@ -105,6 +106,12 @@ class LocalReport:
                     )
             if run.partitions:
                 lines.append(f"    curated partitions written: {', '.join(run.partitions)}")
+            if run.snapshot:
+                snap = run.snapshot
+                lines.append(
+                    f"    Iceberg snapshot {snap['snapshot_id']}: {snap['rows_added']} added, "
+                    f"{snap['rows_updated']} updated, {snap['rows_removed']} removed"
+                )
         lines.append("")
         lines.append(f"Notifications that would have been sent: {len(self.notifications)}")
         for note in self.notifications:

@@ -46,6 +46,7 @@ from gluekit_glue.summary import RejectedFile, StepSummary, utc_now_iso
 from gluekit_glue.transform import (
     REASON,
     SOURCE_FILE,
+    Lineage,
     check_rows,
     escape_glob,
     partition_path,
@@ -241,7 +242,7 @@ def _write_staged(context: JobContext, inputs: Sequence[InputFile]) -> Counts:
             "reject_files"
         ),
     )
-    staged = staged_rows(valid_rows(counted, config.columns), config).observe(
+    staged = staged_rows(valid_rows(counted, config.columns), config, _lineage(inputs)).observe(
         observed_out,
         F.count(F.lit(1)).alias("rows_out"),
         F.to_json(F.array_sort(F.collect_set(partition_path(config.partition_by)))).alias(
@@ -269,6 +270,13 @@ def _write_staged(context: JobContext, inputs: Sequence[InputFile]) -> Counts:
         rows_rejected=rows_rejected,
         partitions=tuple(partitions),
     )
+
+
+def _lineage(inputs: Sequence[InputFile]) -> dict[str, Lineage]:
+    return {
+        given_path(i.spark_path): Lineage(i.info.uri, i.info.version_id, i.info.last_modified)
+        for i in inputs
+    }
 
 
 def _checked_rows(spark: SparkSession, config: JobConfig, inputs: Sequence[InputFile]) -> DataFrame:
