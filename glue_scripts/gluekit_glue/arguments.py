@@ -18,8 +18,8 @@ Arguments (Glue passes each as two argv items, ``--NAME value``):
 ``--manifest``              transform only: ``s3://...`` manifest to process instead of the run
                             property (manual runs, reprocessing an old batch).
 ``--partitions``            compact only: ``dt=2026-11-20,dt=2026-11-21`` (``k=v/k2=v2`` for
-                            several partition columns). Default: every curated partition.
-``--rollback_to_snapshot``, compact only: instead of maintenance, roll the curated table back to
+                            several partition columns). Default: the whole table.
+``--rollback_to_snapshot``  compact only, instead of maintenance: roll the curated table back to
 ``--rollback_to_time``      a snapshot id, or to the snapshot current at an ISO 8601 instant.
 ``--gluekit_local_root``    run on the local machine: Spark reads and writes
                             ``<root>/<bucket>/<key>`` instead of S3 (see ``storage``).

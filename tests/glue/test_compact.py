@@ -31,7 +31,9 @@ def data_files(env: PipelineEnv) -> int:
     return int(env.spark.sql(f"SELECT count(*) FROM {table}.data_files").collect()[0][0])
 
 
-def test_compaction_rewrites_files_without_changing_a_row(env: PipelineEnv) -> None:
+def test_compaction_rewrites_files_and_expiry_keeps_the_current_snapshot(
+    env: PipelineEnv,
+) -> None:
     # GIVEN a table that two upserting runs left in several files and delete files
     publish_one_run_per_export(env)
     before, files_before = env.curated("orders"), data_files(env)
@@ -48,6 +50,23 @@ def test_compaction_rewrites_files_without_changing_a_row(env: PipelineEnv) -> N
     assert summary.rows_out == 12
     # ... and history within keep_snapshots_days (7) stays: nothing was expired yet
     assert summary.details["expire_snapshots"]["deleted_data_files_count"] == 0
+    assert len(env.snapshots("orders")) == 3
+
+    # WHEN it runs again a day and more after the last commit, keeping 1 day of history
+    env.configs["orders"]["keep_snapshots_days"] = 1
+    table = env.curated_table("orders").name
+    last = max(
+        r["committed_at"]
+        for r in env.spark.sql(f"SELECT committed_at FROM {table}.snapshots").collect()
+    )
+    later = last.replace(tzinfo=UTC) + timedelta(days=1, minutes=1)
+    options = env.options("orders", "compact", "compact-2", workflow=False)
+    expired = compact.run(env.spark, options, clock=lambda: later)
+
+    # THEN only the current snapshot is left, with the same rows
+    assert env.curated("orders") == before
+    assert len(env.snapshots("orders")) == 1
+    assert expired.details["expire_snapshots"]["deleted_manifest_lists_count"] >= 2
 
 
 def test_compaction_of_chosen_partitions_leaves_the_others_alone(env: PipelineEnv) -> None:
@@ -61,27 +80,6 @@ def test_compaction_of_chosen_partitions_leaves_the_others_alone(env: PipelineEn
     counts = env.spark.sql(query).collect()
     assert counts[0]["file_count"] == 1
     assert counts[1] == day_two
-
-
-def test_expired_history_goes_but_the_current_snapshot_stays(env: PipelineEnv) -> None:
-    # GIVEN two snapshots, and a clock a day and more after the last commit (keep 1 day)
-    publish_one_run_per_export(env)
-    env.configs["orders"]["keep_snapshots_days"] = 1
-    last = max(
-        s["committed_at"]
-        for s in env.spark.sql(
-            f"SELECT committed_at FROM {env.curated_table('orders').name}.snapshots"
-        ).collect()
-    )
-    later = last.replace(tzinfo=UTC) + timedelta(days=1, minutes=1)
-    before = env.curated("orders")
-
-    options = env.options("orders", "compact", "compact-3", workflow=False)
-    summary = compact.run(env.spark, options, clock=lambda: later)
-
-    assert env.curated("orders") == before
-    assert len(env.snapshots("orders")) == 1
-    assert summary.details["expire_snapshots"]["deleted_manifest_lists_count"] >= 2
 
 
 def test_rollback_restores_an_earlier_snapshot(env: PipelineEnv) -> None:
@@ -106,7 +104,8 @@ def test_rollback_restores_an_earlier_snapshot(env: PipelineEnv) -> None:
 
 
 def test_rollback_to_an_unknown_snapshot_fails_clearly(env: PipelineEnv) -> None:
-    publish_one_run_per_export(env)
+    run_id = env.batch("orders", {EXPORTS[0]: SAMPLES / "orders" / EXPORTS[0]}, "b1")
+    env.run_pipeline("orders", run_id)
     with pytest.raises(JobFailed, match=r"rollback of gluekit_dev\.orders refused"):
         env.run("compact", "orders", "rb-2", "--rollback_to_snapshot", "42", workflow=False)
 
