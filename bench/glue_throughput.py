@@ -99,20 +99,8 @@ def set_up_aws(config: dict[str, Any]) -> tuple[Any, Any]:
     s3, glue = boto3.client("s3"), boto3.client("glue")
     for bucket in config["buckets"].values():
         s3.create_bucket(Bucket=bucket)
+    # The curated Iceberg table is created by the first publish.
     glue.create_database(DatabaseInput={"Name": config["database"]})
-    glue.create_table(
-        DatabaseName=config["database"],
-        TableInput={
-            "Name": config["table"],
-            "PartitionKeys": [
-                {"Name": p["name"], "Type": "string"} for p in config["partition_by"]
-            ],
-            "StorageDescriptor": {
-                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in config["columns"]],
-                "Location": f"s3://{config['buckets']['curated']}/{config['prefixes']['curated']}",
-            },
-        },
-    )
     return s3, glue
 
 
@@ -142,6 +130,7 @@ def main() -> int:
     from moto import mock_aws
     from pyspark.sql import SparkSession
 
+    from gluekit.local.spark import iceberg_spark_settings
     from gluekit.naming import FoundationNames
     from gluekit.render import glue_job_config
     from gluekit.spec import load_spec_file
@@ -194,6 +183,7 @@ def main() -> int:
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.driver.memory", args.driver_memory)
+                .config(map=iceberg_spark_settings())
                 .getOrCreate()
             )
             spark.sparkContext.setLogLevel("ERROR")

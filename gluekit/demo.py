@@ -27,7 +27,8 @@ WORKDIR = REPO / ".local" / "demo"
 # outcome (the freshness rule included) is the same on any day it runs.
 DEMO_NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 TRY_QUERY = (
-    "SELECT dt, count(*) AS orders, sum(amount) AS revenue FROM orders GROUP BY dt ORDER BY dt"
+    "SELECT CAST(created_at AS DATE) AS day, count(*) AS orders, sum(amount) AS revenue "
+    "FROM orders GROUP BY day ORDER BY day"
 )
 
 

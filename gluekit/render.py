@@ -18,6 +18,8 @@ NOTIFIER_CONFIG_ENV = "GLUEKIT_NOTIFIER_CONFIG"
 GLUE_CONFIG_ARG = "--gluekit_config"
 BRIDGE_EVENT_SOURCE = "gluekit.bridge"
 QUARANTINE_DETAIL_TYPE = "Object Quarantined"
+# The Spark catalog the Glue jobs name the curated table in (gluekit_glue.iceberg.GLUE_CATALOG).
+GLUE_CATALOG = "glue_catalog"
 # Lambda allows 4 KB for all environment variables of a function together.
 LAMBDA_ENV_LIMIT_BYTES = 4096
 
@@ -40,6 +42,7 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
                 "format": c.format,
                 "true_values": list(c.true_values) if c.true_values else None,
                 "false_values": list(c.false_values) if c.false_values else None,
+                "description": c.description,
             }
             for c in spec.contract.columns
         ],
@@ -63,6 +66,7 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
         "table": names.table,
         "metrics_namespace": METRICS_NAMESPACE,
         "compaction_target_file_mb": spec.compaction.target_file_mb,
+        "keep_snapshots_days": spec.compaction.keep_snapshots_days,
     }
 
 
@@ -74,8 +78,29 @@ def glue_job_arguments(spec: PipelineSpec, foundation: FoundationNames) -> dict[
         "--enable-auto-scaling": "true" if spec.job.auto_scaling else "false",
         "--job-bookmark-option": "job-bookmark-disable",  # the manifest says what to read
         "--enable-glue-datacatalog": "true",
+        # The curated table is Iceberg: Glue's bundled runtime, and the catalog it lives in.
+        "--datalake-formats": "iceberg",
+        "--conf": glue_catalog_conf(f"s3://{foundation.curated_bucket}/"),
         **{f"--{key}": value for key, value in spec.job.parameters.items()},
     }
+
+
+def glue_catalog_conf(warehouse: str) -> str:
+    """Glue's ``--conf``: one value that holds every setting, joined by ' --conf '.
+
+    The Iceberg extensions, and ``glue_catalog`` as a GlueCatalog writing with S3FileIO.
+    """
+    catalog = f"spark.sql.catalog.{GLUE_CATALOG}"
+    settings = {
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        catalog: "org.apache.iceberg.spark.SparkCatalog",
+        f"{catalog}.warehouse": warehouse,
+        f"{catalog}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+        f"{catalog}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        # As locally (gluekit_glue.iceberg.CATALOG_SETTINGS): no stale table after a lost race.
+        f"{catalog}.cache-enabled": "false",
+    }
+    return " --conf ".join(f"{key}={value}" for key, value in settings.items())
 
 
 ARRIVAL_TIMEOUT_SECONDS = 120

@@ -18,7 +18,9 @@ Arguments (Glue passes each as two argv items, ``--NAME value``):
 ``--manifest``              transform only: ``s3://...`` manifest to process instead of the run
                             property (manual runs, reprocessing an old batch).
 ``--partitions``            compact only: ``dt=2026-11-20,dt=2026-11-21`` (``k=v/k2=v2`` for
-                            several partition columns). Default: every curated partition.
+                            several partition columns). Default: the whole table.
+``--rollback_to_snapshot``  compact only, instead of maintenance: roll the curated table back to
+``--rollback_to_time``      a snapshot id, or to the snapshot current at an ISO 8601 instant.
 ``--gluekit_local_root``    run on the local machine: Spark reads and writes
                             ``<root>/<bucket>/<key>`` instead of S3 (see ``storage``).
 ``--<parameter>``           the pipeline's own parameters (spec ``job.parameters``, e.g.
@@ -62,6 +64,8 @@ OPTIONAL = (
     "run_id",
     "manifest",
     "partitions",
+    "rollback_to_snapshot",
+    "rollback_to_time",
     "gluekit_local_root",
 )
 # Arguments Glue itself passes or reserves: never the pipeline's parameters.
@@ -76,6 +80,7 @@ GLUE_ARGUMENTS = frozenset(
         "WORKFLOW_NAME",
         "WORKFLOW_RUN_ID",
         "scriptLocation",
+        "conf",  # Spark settings (the Iceberg catalog), read by Glue before the job starts
     }
 )
 PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -97,6 +102,8 @@ class JobOptions:
     local_root: str | None = None
     manifest: str | None = None
     partitions: str | None = None
+    rollback_to_snapshot: str | None = None
+    rollback_to_time: str | None = None
     run_id_given: bool = False  # --run_id was passed: never replaced by the workflow's
     extra: Mapping[str, str] = field(default_factory=dict)
     # Everything getResolvedOptions returned, for awsglue's Job.init.
@@ -139,6 +146,8 @@ def resolve_options(argv: Sequence[str]) -> JobOptions:
         local_root=resolved.get("gluekit_local_root"),
         manifest=manifest,
         partitions=resolved.get("partitions"),
+        rollback_to_snapshot=resolved.get("rollback_to_snapshot"),
+        rollback_to_time=resolved.get("rollback_to_time"),
         run_id_given=bool(resolved.get("run_id")),
         extra=extra_arguments(argv),
         resolved=resolved,

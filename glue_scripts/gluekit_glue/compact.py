@@ -1,14 +1,15 @@
-"""Choosing what the compact job rewrites, and how many rows go into each file."""
+"""Choosing what the compact job rewrites: ``--partitions`` as Iceberg filters."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+from gluekit_glue.config import PartitionConfig
 
 MIB = 1024 * 1024
+# A partition value as the spec names it (transform → text) → the instant it starts at.
+VALUE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y", "hour": "%Y-%m-%d-%H"}
 
 
 def parse_partition_specs(text: str, partition_names: Sequence[str]) -> list[dict[str, str]]:
@@ -37,20 +38,40 @@ def parse_partition_specs(text: str, partition_names: Sequence[str]) -> list[dic
     return specs
 
 
-def partition_filter(specs: Sequence[dict[str, str]]) -> Column:
-    condition = F.lit(False)
+def partition_where(specs: Sequence[dict[str, str]], partitions: Sequence[PartitionConfig]) -> str:
+    """The ``where`` of rewrite_data_files: partitions are hidden, so a day partition
+    'dt=2026-11-20' is the range of its source column that the day covers."""
+    by_name = {p.name: p for p in partitions}
+    terms = []
     for spec in specs:
-        match = F.lit(True)
-        for name, value in spec.items():
-            match = match & (F.col(name) == F.lit(value))
-        condition = condition | match
-    return condition
+        parts = [_condition(by_name[name], value) for name, value in spec.items()]
+        terms.append("(" + " AND ".join(parts) + ")")
+    return " OR ".join(terms)
 
 
-def records_per_file(total_bytes: int, total_rows: int, target_file_mb: int) -> int:
-    """Rows per output file so that each file is about ``target_file_mb`` (Parquet compresses
-    similarly before and after, so today's bytes per row predict tomorrow's)."""
-    if total_rows <= 0 or total_bytes <= 0:
-        return max(total_rows, 1)
-    bytes_per_row = total_bytes / total_rows
-    return max(1, math.floor(target_file_mb * MIB / bytes_per_row))
+def _condition(partition: PartitionConfig, value: str) -> str:
+    column = f"`{partition.from_}`"
+    if partition.transform == "identity":
+        return f"{column} = '{value.replace(chr(39), '')}'"
+    try:
+        start = datetime.strptime(value, VALUE_FORMATS[partition.transform])
+    except ValueError:
+        raise ValueError(
+            f"'{partition.name}={value}' is not a {partition.transform} partition "
+            f"(expected {VALUE_FORMATS[partition.transform]})"
+        ) from None
+    end = _next(start, partition.transform)
+    return (
+        f"{column} >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}' "
+        f"AND {column} < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'"
+    )
+
+
+def _next(start: datetime, transform: str) -> datetime:
+    if transform == "hour":
+        return start + timedelta(hours=1)
+    if transform == "day":
+        return start + timedelta(days=1)
+    if transform == "month":
+        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return start.replace(year=start.year + 1)

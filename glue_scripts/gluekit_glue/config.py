@@ -67,6 +67,7 @@ class ColumnConfig:
     # Boolean columns: texts meaning true / false, compared trimmed and ignoring case.
     true_values: tuple[str, ...] = ("true",)
     false_values: tuple[str, ...] = ("false",)
+    description: str = ""
 
     @property
     def is_numeric(self) -> bool:
@@ -208,6 +209,7 @@ class JobConfig:
     table: str
     metrics_namespace: str
     compaction_target_file_mb: int
+    keep_snapshots_days: int = 7
 
     def column(self, name: str) -> ColumnConfig:
         for column in self.columns:
@@ -226,13 +228,6 @@ class JobConfig:
     def pinned_inputs_uri(self, run_id: str) -> str:
         """Where transform copies a manifest version that is no longer the object's latest."""
         return f"s3://{self.buckets.artifacts}/{self.prefixes.staging}{run_id}/inputs/"
-
-    def merged_uri(self, run_id: str) -> str:
-        """Where publish writes the touched partitions, merged, before they replace curated."""
-        return f"s3://{self.buckets.artifacts}/{self.prefixes.staging}{run_id}/merged/"
-
-    def compaction_uri(self, run_id: str) -> str:
-        return f"s3://{self.buckets.artifacts}/{self.prefixes.staging}compact/{run_id}/"
 
     def row_rejects_uri(self, run_id: str) -> str:
         return f"s3://{self.buckets.quarantine}/{self.prefixes.quarantine}rows/run_id={run_id}/"
@@ -285,6 +280,7 @@ def parse_config(text: str | Mapping[str, Any]) -> JobConfig:
         table=reader.text("table"),
         metrics_namespace=reader.text("metrics_namespace"),
         compaction_target_file_mb=reader.integer("compaction_target_file_mb"),
+        keep_snapshots_days=reader.optional_integer("keep_snapshots_days") or 7,
     )
     rules = tuple(_rule(r, config) for r in reader.items("validation"))
     return replace(config, validation=rules)
@@ -333,6 +329,7 @@ def _column(r: _Reader) -> ColumnConfig:
         format=r.optional_text("format"),
         true_values=tuple(r.optional_text_list("true_values") or ["true"]),
         false_values=tuple(r.optional_text_list("false_values") or ["false"]),
+        description=r.optional_text("description") or "",
     )
 
 

@@ -1,4 +1,7 @@
-"""Reading and writing the kit's Parquet datasets (staged and curated) the same way everywhere."""
+"""Reading and writing the kit's Parquet datasets (a run's staged data) the same way everywhere.
+
+The curated table is Iceberg (gluekit_glue.iceberg), written only by MERGE and maintenance.
+"""
 
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
-"""The unique_key rule: which rows would hold the same key once this run is published.
+"""The unique_key rule: which rows hold the same key in the table as it will be after publish.
 
-Transform keeps one row per primary key, so the staged rows of a run can never repeat it; what
-can still break uniqueness is publish, which rewrites only the partitions a run touches: a key
-whose row moved to another partition (its date changed) would stay in the old one as well. So
-for the primary key the rule compares the run's keys with the curated rows in partitions the run
-does not rewrite. For other columns it counts repeats among the run's staged rows. Rows already
-in the table are not re-checked (that needs a table-wide read; Iceberg curated tables will make
-it cheap).
+Transform keeps one row per primary key and publish MERGEs the run into the curated Iceberg
+table on that key, replacing the rows of matched keys wherever they are. So for the primary key
+the rule counts repeats among the curated table's rows whose keys this run does not replace,
+plus the run's own rows: a repeat there means the table already holds a duplicate (a write that
+bypassed the kit, a spec whose key changed). For other columns it counts repeats among the run's
+staged rows only.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from gluekit_glue.config import JobConfig, UniqueKeyRule
-from gluekit_glue.rule_results import MAX_OFFENDING_ROWS, RuleResult, not_measured, result
+from gluekit_glue.rule_results import MAX_OFFENDING_ROWS, RuleResult, result
 
 
 def unique_key(
@@ -41,27 +40,18 @@ def unique_key(
             message=within,
             offending=offending,
         )
-    if not config.partition_by:
-        return not_measured(
-            rule,
-            label,
-            0,
-            "transform keeps one row per primary key and publish upserts the whole table on "
-            "it, so no run can repeat a key; the duplicate_keys rule judges what transform "
-            "dropped",
-        )
-    clashes, examples = _clashes_with_curated(frame, columns, config, curated)
+    clashes, examples = _repeats_after_merge(frame, columns, curated)
     message = (
-        f"{clashes:,} key value(s) of ({shown}) in this run are also in curated partitions the "
-        "run does not rewrite (publish would keep both rows)"
+        f"{clashes:,} key value(s) of ({shown}) repeat in the curated table as it will be "
+        "after this run's merge"
     )
     if curated is None:
-        message += " (no curated data yet)"
+        message += " (no curated table yet)"
     return result(
         rule,
         label,
         failed=clashes > 0 or repeated_keys > 0,
-        observed={"keys_in_other_partitions": clashes, "repeated_keys": repeated_keys},
+        observed={"repeated_keys_after_merge": clashes, "repeated_keys_in_run": repeated_keys},
         threshold=0,
         message=f"{message}; {within}",
         offending=(examples + offending)[:MAX_OFFENDING_ROWS],
@@ -78,20 +68,15 @@ def _repeats(frame: DataFrame, columns: list[str]) -> tuple[int, int, list[dict[
     return keys, rows, _json_rows(duplicates.orderBy(*columns)) if keys else []
 
 
-def _clashes_with_curated(
-    frame: DataFrame, columns: list[str], config: JobConfig, curated: DataFrame | None
+def _repeats_after_merge(
+    frame: DataFrame, columns: list[str], curated: DataFrame | None
 ) -> tuple[int, list[dict[str, Any]]]:
     if curated is None:
         return 0, []
-    parts = list(config.partition_names)
-    touched = frame.select(*parts).distinct()
-    untouched = curated.select(*columns, *parts).join(touched, parts, "left_anti")
-    run_keys = frame.select(*columns, *[F.col(p).alias(f"run_{p}") for p in parts])
-    clashes = untouched.select(*columns, *[F.col(p).alias(f"curated_{p}") for p in parts]).join(
-        run_keys, columns, "inner"
-    )
-    count = clashes.select(*columns).distinct().count()
-    return count, _json_rows(clashes.orderBy(*columns)) if count else []
+    run_keys = frame.select(*columns)
+    kept = curated.select(*columns).join(run_keys.distinct(), columns, "left_anti")
+    keys, _, examples = _repeats(kept.unionByName(run_keys), columns)
+    return keys, examples
 
 
 def _json_rows(frame: DataFrame) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -50,6 +51,8 @@ class ObjectInfo:
     etag: str
     # The version a plain GET (and so Spark) reads today; None in unversioned buckets.
     latest_version_id: str | None
+    # When this version arrived in S3 (LastModified): the row's ingested-at in curated.
+    last_modified: datetime | None = None
 
     @property
     def uri(self) -> str:
@@ -115,6 +118,7 @@ class Storage:
             size=int(head["ContentLength"]),
             etag=str(head.get("ETag", "")).strip('"'),
             latest_version_id=latest,
+            last_modified=head.get("LastModified"),
         )
 
     def _latest_version(self, bucket: str, key: str) -> str | None:

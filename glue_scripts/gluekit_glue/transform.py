@@ -9,6 +9,8 @@ dropped: it gets a reason and leaves through `rejected_rows`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Observation, Window
@@ -16,7 +18,7 @@ from pyspark.sql import functions as F
 
 from gluekit_glue.casts import CastPlan, cast_text, prepared_text, sql_name
 from gluekit_glue.config import ColumnConfig, JobConfig, PartitionConfig
-from gluekit_glue.contract import CORRUPT_RECORD
+from gluekit_glue.contract import CORRUPT_RECORD, INGESTED_AT, SOURCE_URI, SOURCE_VERSION
 
 SOURCE_FILE = "_source_file"  # the file's path as Spark reports it (URL-encoded)
 REASON = "_reject_reason"
@@ -156,7 +158,8 @@ def _shown_value(value: Column) -> Column:
 
 # --------------------------------------------------------------------------------- outcomes
 def valid_rows(checked: DataFrame, columns: Sequence[ColumnConfig]) -> DataFrame:
-    return checked.filter(F.col(REASON).isNull()).select(*[c.name for c in columns])
+    """The good rows: contract columns and SOURCE_FILE (for their lineage)."""
+    return checked.filter(F.col(REASON).isNull()).select(*[c.name for c in columns], SOURCE_FILE)
 
 
 def rejected_rows(checked: DataFrame, file_uris: Mapping[str, str]) -> DataFrame:
@@ -189,9 +192,15 @@ def keep_latest(
         if key_stats:
             return frame.withColumn(KEY_ROWS, F.lit(1)).withColumn(KEY_CONFLICT, F.lit(False))
         return frame
-    others = [c for c in frame.columns if c not in primary_key]
+    # Lineage differs between files by nature: only the contract's values make a conflict.
+    lineage = (SOURCE_URI, SOURCE_VERSION, INGESTED_AT)
+    others = [c for c in frame.columns if c not in primary_key and c not in lineage]
     order = [F.col(order_by).desc_nulls_last()] if order_by else []
+    if INGESTED_AT in frame.columns:  # then the version that arrived last
+        order.append(F.col(INGESTED_AT).desc_nulls_last())
     order += [F.col(c).asc_nulls_first() for c in others]
+    if SOURCE_URI in frame.columns:  # identical rows from two files: keep one the same way
+        order.append(F.col(SOURCE_URI).asc_nulls_first())
     window = Window.partitionBy(*primary_key).orderBy(*order)
     numbered = frame.withColumn("_row", F.row_number().over(window))
     if key_stats:
@@ -229,12 +238,55 @@ def partition_path(partitions: Sequence[PartitionConfig]) -> Column:
     return F.concat_ws("/", *[F.concat(F.lit(f"{p.name}="), F.col(p.name)) for p in partitions])
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """Where a file's rows came from: the manifest's object version and its arrival time."""
+
+    uri: str
+    version_id: str | None
+    arrived_at: datetime | None
+
+
+def with_lineage(frame: DataFrame, lineage: Mapping[str, Lineage]) -> DataFrame:
+    """SOURCE_FILE (Spark's URL-encoded path) → the lineage columns of its object version.
+
+    ``lineage`` is keyed by `storage.given_path` of the path Spark was given; the reported path
+    is decoded the same way (percent escapes only: '+' is a literal plus in a path).
+    """
+    decoded = F.expr(f"url_decode(replace({SOURCE_FILE}, '+', '%2B'))")
+    key = F.regexp_replace(decoded, "^file:/*", "/")
+    columns: dict[str, Column] = {SOURCE_URI: F.lit(None), SOURCE_VERSION: F.lit(None)}
+    columns[INGESTED_AT] = F.lit(None)
+    if lineage:
+
+        def lookup(values: Mapping[str, object]) -> Column:
+            return F.create_map(*[F.lit(x) for pair in values.items() for x in pair])[key]
+
+        columns = {
+            SOURCE_URI: lookup({k: v.uri for k, v in lineage.items()}),
+            SOURCE_VERSION: lookup({k: v.version_id for k, v in lineage.items()}),
+            INGESTED_AT: lookup({k: v.arrived_at for k, v in lineage.items()}),
+        }
+    return frame.select(
+        *[c for c in frame.columns if c != SOURCE_FILE],
+        columns[SOURCE_URI].cast("string").alias(SOURCE_URI),
+        columns[SOURCE_VERSION].cast("string").alias(SOURCE_VERSION),
+        columns[INGESTED_AT].cast("timestamp").alias(INGESTED_AT),
+    )
+
+
 def staged_rows(
-    valid: DataFrame, config: JobConfig, observation: Observation | None = None
+    valid: DataFrame,
+    config: JobConfig,
+    observation: Observation | None = None,
+    lineage: Mapping[str, Lineage] | None = None,
 ) -> DataFrame:
-    """Deduplicated rows with their partition columns. ``observation`` (if given) receives
-    rows_out, partitions (JSON list) and the batch's duplicate key counts; only pass one when
-    ``valid`` holds rows (an Observation on a plan that turns out empty is never filled)."""
+    """Deduplicated rows with their partition columns, and lineage when ``valid`` has
+    SOURCE_FILE. ``observation`` (if given) receives rows_out, partitions (JSON list) and the
+    batch's duplicate key counts; only pass one when ``valid`` holds rows (an Observation on a
+    plan that turns out empty is never filled)."""
+    if SOURCE_FILE in valid.columns:
+        valid = with_lineage(valid, lineage or {})
     latest = keep_latest(
         valid, config.primary_key, config.order_by, key_stats=observation is not None
     )
@@ -251,4 +303,7 @@ def staged_rows(
             F.sum(F.when(shared, 1).otherwise(0)).alias("keys"),
             F.sum(F.when(F.col(KEY_CONFLICT), 1).otherwise(0)).alias("conflicting_keys"),
         )
-    return derived.select(*[c.name for c in config.columns], *config.partition_names)
+    lineage_columns = [c for c in (SOURCE_URI, SOURCE_VERSION, INGESTED_AT) if c in derived.columns]
+    return derived.select(
+        *[c.name for c in config.columns], *config.partition_names, *lineage_columns
+    )

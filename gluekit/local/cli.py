@@ -59,8 +59,16 @@ def add_local_commands(sub: Any, with_specs: Callable[[argparse.ArgumentParser],
     query.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     query.set_defaults(func=cmd_query)
 
+    history = with_specs(
+        local_sub.add_parser("history", help="the local curated table's Iceberg snapshots")
+    )
+    history.add_argument("pipeline", help="pipeline name")
+    history.add_argument("--spec", type=Path, help="a spec file (instead of --pipelines-dir)")
+    history.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    history.set_defaults(func=cmd_history)
 
-def _pipeline(args: argparse.Namespace) -> tuple[Any, str]:
+
+def pipeline_spec(args: argparse.Namespace) -> tuple[Any, str]:
     from gluekit.cli import load_for
     from gluekit.environments import load_environment
     from gluekit.spec import SpecError, SpecErrors
@@ -87,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gluekit.local.runner import run_pipeline
     from gluekit_glue.arguments import ArgumentError, parse_overrides
 
-    spec, prefix = _pipeline(args)
+    spec, prefix = pipeline_spec(args)
     try:
         now = parse_instant(args.now) if args.now else None
     except ValueError as exc:
@@ -131,11 +139,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     from gluekit.local.query import QueryError, format_table, query
 
-    spec, prefix = _pipeline(args)
+    spec, prefix = pipeline_spec(args)
     try:
         columns, rows = query(spec, args.sql, prefix=prefix, workdir=args.workdir)
     except (FileNotFoundError, QueryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_table(columns, rows))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from gluekit.local.maintenance import history
+    from gluekit.local.query import format_table
+
+    spec, prefix = pipeline_spec(args)
+    try:
+        rows = history(spec, prefix, args.workdir)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    columns = list(rows[0]) if rows else ["snapshot_id"]
+    print(format_table(columns, [list(r.values()) for r in rows]))
     return 0

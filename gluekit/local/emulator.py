@@ -33,7 +33,6 @@ from gluekit.spec import PipelineSpec
 
 REPO = Path(__file__).resolve().parents[2]
 GLUE_SCRIPTS = REPO / "glue_scripts"
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 JOB_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gluekit-local-glue"
 
 
@@ -222,23 +221,7 @@ def create_claims_table(name: str) -> None:
 def _catalog(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames) -> None:
     glue = boto3.client("glue", region_name=REGION)
     glue.create_database(DatabaseInput={"Name": foundation.database})
-    glue.create_table(
-        DatabaseName=foundation.database,
-        TableInput={
-            "Name": names.table,
-            "TableType": "EXTERNAL_TABLE",
-            "PartitionKeys": [
-                {"Name": p.name, "Type": "string"} for p in spec.contract.partition_by
-            ],
-            "StorageDescriptor": {
-                "Columns": [{"Name": c.name, "Type": c.type} for c in spec.contract.columns],
-                "Location": f"s3://{foundation.curated_bucket}/{names.curated_prefix}",
-                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
-            },
-        },
-    )
+    # No curated table: the first publish creates it (an Iceberg table, in the catalog).
 
 
 def _glue_workflow(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames) -> None:

@@ -1,4 +1,9 @@
-"""`gluekit local query`: SQL over a pipeline's local curated output, with DuckDB (no JVM)."""
+"""`gluekit local query`: SQL over a pipeline's local curated Iceberg table, with no JVM.
+
+pyiceberg reads the table's current snapshot (its deletes applied) into Arrow, and DuckDB runs
+the SQL on that Arrow table. DuckDB's own Iceberg extension would be downloaded at first use,
+which these machines cannot; Spark would cost a JVM start (~6 s) per query.
+"""
 
 from __future__ import annotations
 
@@ -15,29 +20,43 @@ class QueryError(ValueError):
 
 
 def curated_dir(spec: PipelineSpec, prefix: str, workdir: Path) -> Path:
+    """Where the local (hadoop) catalog keeps the table: <warehouse>/<database>/<table>."""
     foundation = FoundationNames(prefix, ACCOUNT, REGION)
     names = PipelineNames(prefix, spec.name)
-    return workdir / "s3" / foundation.curated_bucket / names.curated_prefix
+    return workdir / "s3" / foundation.curated_bucket / foundation.database / names.table
+
+
+def current_metadata(folder: Path) -> Path | None:
+    """The table's current metadata file, as the hadoop catalog records it (version-hint)."""
+    hint = folder / "metadata" / "version-hint.text"
+    if not hint.is_file():
+        return None
+    return folder / "metadata" / f"v{hint.read_text(encoding='utf-8').strip()}.metadata.json"
+
+
+def read_table(spec: PipelineSpec, prefix: str, workdir: Path) -> Any:
+    """The current snapshot as an Arrow table."""
+    from pyiceberg.table import StaticTable
+
+    folder = curated_dir(spec, prefix, workdir)
+    metadata = current_metadata(folder)
+    if metadata is None:
+        raise FileNotFoundError(
+            f"no curated table for '{spec.name}' under {folder}: run 'gluekit local run' first"
+        )
+    return StaticTable.from_metadata(metadata.as_uri()).scan().to_arrow()
 
 
 def query(
     spec: PipelineSpec, sql: str, *, prefix: str, workdir: Path
 ) -> tuple[list[str], list[Any]]:
-    """Run `sql`, in which the pipeline's table name reads its curated Parquet files."""
+    """Run `sql`, in which the pipeline's table name reads the curated table's current rows."""
     import duckdb
 
-    folder = curated_dir(spec, prefix, workdir)
-    files = sorted(folder.glob("**/*.parquet"))
-    if not files:
-        raise FileNotFoundError(
-            f"no curated data for '{spec.name}' under {folder}: run 'gluekit local run' first"
-        )
+    arrow = read_table(spec, prefix, workdir)
     table = PipelineNames(prefix, spec.name).table
     connection = duckdb.connect()
-    pattern = str(folder / "**" / "*.parquet").replace("'", "''")
-    connection.execute(
-        f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning=true)"
-    )
+    connection.register(table, arrow)
     try:
         result = connection.execute(sql)
     except duckdb.Error as exc:

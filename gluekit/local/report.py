@@ -46,6 +46,7 @@ class RunOutcome:
     validation: dict[str, Any] | None = None
     partitions: list[str] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)  # the job parameters it ran with
+    snapshot: dict[str, Any] | None = None  # the Iceberg snapshot its publish committed
 
     @property
     def failed(self) -> bool:
@@ -148,6 +149,12 @@ def _run_lines(run: RunOutcome) -> list[str]:
             lines.append(f"        {rule.get('message') or rule.get('observed')}")
     if run.partitions:
         lines.append(f"    curated partitions written: {', '.join(run.partitions)}")
+    if run.snapshot:
+        snap = run.snapshot
+        lines.append(
+            f"    Iceberg snapshot {snap['snapshot_id']}: {snap['rows_added']} added, "
+            f"{snap['rows_updated']} updated, {snap['rows_removed']} removed"
+        )
     return lines
 
 

@@ -161,8 +161,12 @@ class _LocalRun:
         self.foundation: FoundationNames = self.emulated.foundation
         self.report = LocalReport(
             pipeline=spec.name,
+            # The local Iceberg catalog's table folder: <warehouse>/<database>/<table>.
             curated_location=str(
-                self.local_root / self.foundation.curated_bucket / self.names.curated_prefix
+                self.local_root
+                / self.foundation.curated_bucket
+                / self.foundation.database
+                / self.names.table
             ),
         )
         # Failed records come back as often as the deployed queue's redrive policy allows.
@@ -377,6 +381,7 @@ class _LocalRun:
                     outcome.parameters = dict(summary.get("details", {}).get("parameters", {}))
                 if step == "publish" and result.state == "SUCCEEDED":
                     outcome.partitions = [str(p) for p in summary.get("partitions", [])]
+                    outcome.snapshot = summary.get("details", {}).get("snapshot")
                 if result.state != "SUCCEEDED":
                     self._notify(
                         job_state_change(

@@ -476,6 +476,12 @@ class Crawler(StrictModel):
 class Compaction(StrictModel):
     schedule: str | None = Field(None, description="EventBridge cron for the compact job.")
     target_file_mb: int = Field(128, ge=16, le=1024, description="Aimed-for Parquet file size.")
+    keep_snapshots_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        description="Days of curated table history (snapshots) kept for time travel and rollback.",
+    )
 
     @field_validator("schedule")
     @classmethod

@@ -4,7 +4,8 @@ message says what is allowed, never a raw regex."""
 from __future__ import annotations
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
-COLUMN_PATTERN = r"^[a-z_][a-z0-9_]*$"
+# A leading '_' is the kit's: the curated table's lineage columns (_source_uri, _ingested_at, ...).
+COLUMN_PATTERN = r"^[a-z][a-z0-9_]*$"
 # Characters S3 does not URL-encode in event keys, so the arrival rule's prefix match sees the
 # prefix as written in the spec.
 PREFIX_PATTERN = r"^[A-Za-z0-9_.~-][A-Za-z0-9_.~/-]*/$"
@@ -17,7 +18,10 @@ PATTERN_WORDS = {
     NAME_PATTERN: (
         "lowercase letters, digits and '-', starting with a letter and ending in a letter or digit"
     ),
-    COLUMN_PATTERN: "lowercase letters, digits and '_', not starting with a digit",
+    COLUMN_PATTERN: (
+        "lowercase letters, digits and '_', starting with a letter ('_' names are the kit's "
+        "lineage columns)"
+    ),
     PREFIX_PATTERN: "letters, digits and _ . ~ - /, ending in '/' and not starting with '/'",
     PARAMETER_PATTERN: "letters, digits and '_', starting with a letter",
     ENVIRONMENT_PATTERN: "lowercase letters and digits, starting with a letter",

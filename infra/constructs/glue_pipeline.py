@@ -1,4 +1,4 @@
-"""One pipeline's Glue side: security configuration, role, jobs, table, crawler and workflow."""
+"""One pipeline's Glue side: security configuration, role, jobs, crawler and workflow."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
 from gluekit.render import glue_job_arguments
 from gluekit.spec import PipelineSpec
-from gluekit.spec.models import DECIMAL_PATTERN
 from infra.constructs.kit_function import log_retention
 from infra.constructs.prefix_grants import (
     RAW_READ_ACTIONS,
@@ -69,17 +67,6 @@ def asset_read_acknowledgments(stack: Stack) -> list[Acknowledgment]:
         Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=ASSET_READ_REASON)
         for finding in findings
     ]
-
-
-_GLUE_TYPES = {
-    "string": glue.Schema.STRING,
-    "int": glue.Schema.INTEGER,
-    "bigint": glue.Schema.BIG_INT,
-    "double": glue.Schema.DOUBLE,
-    "boolean": glue.Schema.BOOLEAN,
-    "date": glue.Schema.DATE,
-    "timestamp": glue.Schema.TIMESTAMP,
-}
 
 
 class GluePipeline(Construct):
@@ -156,30 +143,9 @@ class GluePipeline(Construct):
                 default_arguments=arguments,
             )
 
-        self.table = glue.S3Table(
-            self,
-            "CuratedTable",
-            table_name=names.table,
-            description=spec.description or f"gluekit curated table of {spec.name}",
-            database=database,
-            storage=glue.S3TableStorage.from_bucket(
-                s3.Bucket.from_bucket_name(
-                    self, "CuratedBucket", deploy_names(names.prefix).curated_bucket
-                )
-            ),
-            s3_prefix=names.curated_prefix,
-            columns=[
-                glue.Column(name=c.name, type=_glue_type(c.type), comment=c.description or None)
-                for c in spec.contract.columns
-            ],
-            partition_keys=[
-                glue.Column(name=p.name, type=glue.Schema.STRING)
-                for p in spec.contract.partition_by
-            ],
-            data_format=glue.DataFormat.PARQUET,
-            enable_partition_filtering=bool(spec.contract.partition_by),
-            has_encrypted_data=False,  # SSE-KMS is transparent to readers
-        )
+        # No CfnTable: the curated table is Iceberg, and its first publish creates it in the
+        # database (gluekit_glue.iceberg). Iceberg rewrites the table's metadata pointer on
+        # every commit; a CloudFormation-owned table would reset it on a stack update.
 
         self.crawler = self._raw_crawler(spec, key, database) if spec.crawler.enabled else None
         self.workflow = self._workflow(spec)
@@ -263,11 +229,14 @@ class GluePipeline(Construct):
                     )
                 ],
             ),
+            # Iceberg's GlueCatalog: create the table once, then commit by UpdateTable (an
+            # optimistic swap of its metadata location), on this table only.
             catalog_statement(
-                "OwnCatalogTable",
+                "OwnIcebergTable",
                 deploy_names(names.prefix).database,
                 names.table,
-                ["glue:GetTable", "glue:CreatePartition"],
+                ICEBERG_TABLE_ACTIONS,
+                partitions=False,
             ),
             iam.PolicyStatement(
                 sid="PipelineMetrics",
@@ -365,13 +334,6 @@ def _worker_type(worker: str) -> glue.WorkerType:
     return getattr(glue.WorkerType, re.sub(r"[.]", "_", worker))  # "G.1X" → G_1X
 
 
-def _glue_type(contract_type: str) -> glue.Type:
-    match = DECIMAL_PATTERN.match(contract_type)
-    if match:
-        return glue.Schema.decimal(int(match.group(1)), int(match.group(2)))
-    return _GLUE_TYPES[contract_type]
-
-
 def glue_logs_statement() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         sid="GlueLogs",
@@ -385,6 +347,7 @@ def glue_logs_statement() -> iam.PolicyStatement:
     )
 
 
+ICEBERG_TABLE_ACTIONS = ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable"]
 PARTITION_ACTIONS = [
     "glue:GetPartition",
     "glue:GetPartitions",
@@ -400,12 +363,12 @@ def catalog_arn(resource: str = "catalog") -> str:
 
 
 def catalog_statement(
-    sid: str, database: str, table: str, table_actions: list[str]
+    sid: str, database: str, table: str, table_actions: list[str], *, partitions: bool = True
 ) -> iam.PolicyStatement:
-    """Catalog actions on one database's named table(s) and their partitions."""
+    """Catalog actions on one database's named table(s) (and their partitions: Hive tables)."""
     return iam.PolicyStatement(
         sid=sid,
-        actions=["glue:GetDatabase", *table_actions, *PARTITION_ACTIONS],
+        actions=["glue:GetDatabase", *table_actions, *(PARTITION_ACTIONS if partitions else [])],
         resources=[
             catalog_arn(),
             catalog_arn(f"database/{database}"),

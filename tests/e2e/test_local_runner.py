@@ -55,8 +55,9 @@ def orders_day(specs: dict[str, PipelineSpec], workdir: Path) -> LocalReport:
 def curated_orders(specs: dict[str, PipelineSpec], workdir: Path) -> list[tuple[object, ...]]:
     _, rows = query(
         specs["orders"],
-        "SELECT order_id, status, CAST(amount AS VARCHAR), CAST(dt AS VARCHAR) "
-        "FROM orders ORDER BY order_id",
+        # dt is the table's hidden partition (days of created_at), not a column
+        "SELECT order_id, status, CAST(amount AS VARCHAR), "
+        "CAST(CAST(created_at AS DATE) AS VARCHAR) FROM orders ORDER BY order_id",
         prefix=PREFIX,
         workdir=workdir,
     )
@@ -313,6 +314,44 @@ def test_file_arriving_while_the_only_run_slot_is_taken_waits_and_starts_when_it
     assert not report.failed
     _, rows = query(one_per_run, "SELECT count(*) FROM orders", prefix=PREFIX, workdir=tmp_path)
     assert rows == [(12,)]
+    # ... each publish committed one Iceberg snapshot, which the report names
+    first, second = (run.snapshot or {} for run in report.runs)
+    assert (first["rows_added"], first["rows_updated"]) == (8, 0)
+    assert (second["rows_added"], second["rows_updated"]) == (4, 2)
+    assert f"Iceberg snapshot {second['snapshot_id']}: 4 added, 2 updated" in report.as_text()
+
+
+def test_rollback_restores_the_snapshot_of_an_earlier_run(
+    specs: dict[str, PipelineSpec], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN two local runs into one workdir: two publishes, two snapshots
+    orders = specs["orders"]
+    reports = [
+        run_pipeline(
+            orders,
+            [SAMPLES / "orders" / name],
+            prefix=PREFIX,
+            workdir=tmp_path,
+            now=NOW,
+            progress=lambda _: None,
+        )
+        for name in ("orders-2026-11-20.csv", "orders-2026-11-21.csv")
+    ]
+    first = (reports[0].runs[0].snapshot or {})["snapshot_id"]
+    workdir = ["--workdir", str(tmp_path)]
+    assert main(["local", "history", "orders", *workdir]) == 0
+    listing = capsys.readouterr().out
+    assert first in listing and "(2 rows)" in listing
+
+    # WHEN the table is rolled back to the first run's snapshot
+    status = main(["rollback", "orders", "--local", "--to-snapshot", first, *workdir])
+
+    # THEN main is that snapshot again, and the query reads the first run's rows only
+    assert status == 0
+    assert f"main is now snapshot {first}" in capsys.readouterr().out
+    sql = "SELECT count(*), max(status) FILTER (WHERE order_id = 'O-1001') FROM orders"
+    _, rows = query(orders, sql, prefix=PREFIX, workdir=tmp_path)
+    assert rows == [(8, "new")]
 
 
 def test_cli_rejects_a_missing_drop_file(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from gluekit.local.spark import iceberg_spark_settings
 from gluekit_glue.session import apply_settings
 from tests.glue.pipeline_env import PipelineEnv, pipeline_env
 
@@ -33,6 +34,8 @@ def spark() -> Iterator[SparkSession]:
         .config("spark.driver.memory", "1g")
         # A short-lived test JVM: the C1 compiler alone warms up in a third of the time.
         .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+        # The Iceberg runtime, from the dev extra, as Glue's --datalake-formats iceberg.
+        .config(map=iceberg_spark_settings())
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")

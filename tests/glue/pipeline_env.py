@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from gluekit.naming import FoundationNames, PipelineNames
 from gluekit.render import glue_job_config
@@ -22,15 +22,16 @@ from gluekit.spec import load_specs
 from gluekit_glue.arguments import JobOptions, resolve_options
 from gluekit_glue.config import JobConfig, parse_config
 from gluekit_glue.datasets import read_dataset
+from gluekit_glue.iceberg import CuratedTable, curated_table
 from gluekit_glue.jobs import compact, publish, transform, validate
 from gluekit_glue.summary import StepSummary
+from gluekit_glue.transform import derive_partitions
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
 FOUNDATION = FoundationNames("gluekit-dev", "123456789012", "us-east-1")
 # Tests run on a fixed clock: the samples are from 2026-11-20/21.
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
-GLUE_TYPES = {"int": "int", "bigint": "bigint", "double": "double", "boolean": "boolean"}
 RUNNERS = {
     "transform": transform.run,
     "validate": validate.run,
@@ -76,36 +77,9 @@ class PipelineEnv:
             Bucket=FOUNDATION.raw_bucket, VersioningConfiguration={"Status": "Enabled"}
         )
         self.glue.create_database(DatabaseInput={"Name": FOUNDATION.database})
+        # No curated table: the first publish creates it (an Iceberg table).
         for name in self.configs:
-            self.create_table(name)
             self.glue.create_workflow(Name=self.workflow(name))
-
-    def create_table(self, pipeline: str) -> None:
-        config = self.config(pipeline)
-        self.glue.create_table(
-            DatabaseName=config.database,
-            TableInput={
-                "Name": config.table,
-                "TableType": "EXTERNAL_TABLE",
-                "PartitionKeys": [{"Name": p.name, "Type": "string"} for p in config.partition_by],
-                "StorageDescriptor": {
-                    "Columns": [
-                        {"Name": c.name, "Type": GLUE_TYPES.get(c.type, c.type)}
-                        for c in config.columns
-                    ],
-                    "Location": config.curated_uri,
-                    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                    "OutputFormat": (
-                        "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-                    ),
-                    "SerdeInfo": {
-                        "SerializationLibrary": (
-                            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-                        )
-                    },
-                },
-            },
-        )
 
     # ----------------------------------------------------------------------------- inputs
     def config(self, pipeline: str) -> JobConfig:
@@ -227,8 +201,36 @@ class PipelineEnv:
         frame = read_dataset(self.spark, f"file://{self.local(uri)}", config)
         return sorted(tuple(r) for r in frame.collect())
 
+    def curated_table(self, pipeline: str) -> CuratedTable:
+        return curated_table(self.spark, self.config(pipeline), str(self.root))
+
+    def curated_frame(self, pipeline: str) -> DataFrame | None:
+        """The curated Iceberg table's current snapshot, with lineage; None before a publish."""
+        table = self.curated_table(pipeline)
+        if not self.spark.catalog.tableExists(table.name):
+            return None
+        self.spark.sql(f"REFRESH TABLE {table.name}")
+        return self.spark.table(table.name)
+
     def curated(self, pipeline: str) -> list[tuple[Any, ...]]:
-        return self.dataset_rows(pipeline, self.config(pipeline).curated_uri)
+        """Curated rows, sorted, shaped like staged rows: contract columns, then each spec
+        partition's value derived from its column (the table's partitions are hidden)."""
+        config = self.config(pipeline)
+        frame = self.curated_frame(pipeline)
+        if frame is None:
+            return []
+        derived = derive_partitions(frame, config.partition_by)
+        columns = [c.name for c in config.columns] + list(config.partition_names)
+        return sorted(tuple(r) for r in derived.select(*columns).collect())
+
+    def snapshots(self, pipeline: str) -> list[dict[str, Any]]:
+        """The table's snapshots, oldest first."""
+        table = self.curated_table(pipeline)
+        rows = self.spark.sql(
+            f"SELECT snapshot_id, operation, summary FROM {table.name}.snapshots "
+            "ORDER BY committed_at"
+        ).collect()
+        return [r.asDict() for r in rows]
 
     def staged(self, pipeline: str, run_id: str) -> list[tuple[Any, ...]]:
         return self.dataset_rows(pipeline, self.config(pipeline).staged_uri(run_id))
@@ -245,13 +247,6 @@ class PipelineEnv:
     def run_properties(self, pipeline: str, run_id: str) -> dict[str, str]:
         response = self.glue.get_workflow_run_properties(Name=self.workflow(pipeline), RunId=run_id)
         return dict(response["RunProperties"])
-
-    def partitions(self, pipeline: str) -> dict[tuple[str, ...], str]:
-        config = self.config(pipeline)
-        response = self.glue.get_partitions(DatabaseName=config.database, TableName=config.table)
-        return {
-            tuple(p["Values"]): p["StorageDescriptor"]["Location"] for p in response["Partitions"]
-        }
 
     def metric(self, pipeline: str, name: str) -> float | None:
         """Sum of a metric's data points with exactly the dimension Pipeline=<pipeline>."""

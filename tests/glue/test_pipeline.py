@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,14 +92,27 @@ def test_orders_sample_lands_in_curated_day_partitions(
     assert transform.partitions == ["dt=2026-11-20", "dt=2026-11-21"]
     assert validate.details["validation_status"] == "passed"
     assert publish.rows_out == 12
-    # ... the partitions are registered in the catalog where Spark wrote them
-    curated_uri = env.config("orders").curated_uri
-    assert env.partitions("orders") == {
-        ("2026-11-20",): f"{curated_uri}dt=2026-11-20/",
-        ("2026-11-21",): f"{curated_uri}dt=2026-11-21/",
-    }
-    for location in env.partitions("orders").values():
-        assert any(env.local(location).glob("*.parquet"))
+    # ... as one Iceberg snapshot, partitioned by the hidden day of created_at, named dt
+    snapshot = publish.details["snapshot"]
+    assert (snapshot["rows_added"], snapshot["rows_updated"], snapshot["rows_removed"]) == (
+        12,
+        0,
+        0,
+    )
+    assert env.snapshots("orders")[-1]["snapshot_id"] == int(snapshot["snapshot_id"])
+    table = env.curated_table("orders").name
+    partitions = env.spark.sql(f"SELECT partition.dt, record_count FROM {table}.partitions")
+    assert sorted(tuple(r) for r in partitions.collect()) == [
+        (date(2026, 11, 20), 8),
+        (date(2026, 11, 21), 4),
+    ]
+    # ... and every row says where it came from
+    frame = env.curated_frame("orders")
+    assert frame is not None
+    lineage = frame.select("_source_uri", "_run_id", "_ingested_at").distinct().collect()
+    assert sorted(r["_source_uri"].rsplit("/", 1)[-1] for r in lineage) == sorted(ORDERS)
+    assert {r["_run_id"] for r in lineage} == {run_id}
+    assert all(r["_ingested_at"] is not None for r in lineage)
     # ... and the run carries what the notifier and the staleness alarm need
     properties = env.run_properties("orders", run_id)
     assert properties["validation_status"] == "passed"
@@ -198,7 +211,6 @@ def test_breach_fails_validation_and_leaves_curated_untouched(
     with pytest.raises(JobFailed, match="not publishing"):
         env.run("publish", "orders", run_id)
     assert env.curated("orders") == before
-    assert set(env.partitions("orders")) == {("2026-11-20",), ("2026-11-21",)}
     summary = env.get_json(env.config("orders").summary_uri(run_id, "publish"))
     assert summary["status"] == "failed"
     assert "not publishing" in summary["error"]

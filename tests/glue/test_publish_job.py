@@ -12,16 +12,32 @@ from gluekit_glue.jobs.common import JobFailed
 from tests.glue.pipeline_env import SAMPLES, PipelineEnv
 
 
-def test_publish_fails_clearly_when_the_catalog_table_is_missing(env: PipelineEnv) -> None:
+def test_first_publish_creates_the_iceberg_table_with_contract_and_lineage(
+    env: PipelineEnv,
+) -> None:
+    # GIVEN no curated table yet (the stack creates none)
     run_id = env.batch("orders", {"a.csv": SAMPLES / "orders" / "orders-2026-11-21.csv"}, "b1")
     env.run("transform", "orders", run_id)
     env.run("validate", "orders", run_id)
-    env.glue.delete_table(DatabaseName="gluekit_dev", Name="orders")
+    assert env.curated_frame("orders") is None
 
-    with pytest.raises(JobFailed, match=r"table gluekit_dev\.orders does not exist"):
-        env.run("publish", "orders", run_id)
+    # WHEN the run is published
+    env.run("publish", "orders", run_id)
 
-    assert env.curated("orders") == []
+    # THEN an Iceberg v2 table holds the contract's columns and comments, then lineage
+    table = env.curated_table("orders").name
+    described = {r["col_name"]: r for r in env.spark.sql(f"DESCRIBE TABLE {table}").collect()}
+    assert described["order_id"]["comment"] == "Shop order number"
+    columns = env.spark.table(table).columns
+    assert columns[-4:] == ["_source_uri", "_source_version", "_ingested_at", "_run_id"]
+    properties = dict(
+        (r["key"], r["value"]) for r in env.spark.sql(f"SHOW TBLPROPERTIES {table}").collect()
+    )
+    assert properties["format-version"] == "2"
+    assert properties["commit.retry.num-retries"] == "10"
+    assert properties["write.merge.mode"] == "merge-on-read"
+    partitioning = [r["data_type"] for r in described.values() if r["col_name"].startswith("Part ")]
+    assert partitioning == ["days(created_at)"]
 
 
 def test_publish_refuses_a_run_that_was_never_validated(env: PipelineEnv) -> None:

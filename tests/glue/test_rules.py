@@ -247,47 +247,39 @@ def test_rules_on_transform_counts_without_the_counts_are_not_measured_never_pas
     assert report_status([results["duplicate_keys"]]) == "passed"
 
 
-def test_unique_key_fails_when_a_key_moved_to_another_partition(spark: SparkSession) -> None:
-    # O-1 was published on 2026-11-20; this run dates it 2026-11-21, so publish, which rewrites
-    # only 2026-11-21, would keep both rows.
+def test_unique_key_passes_when_a_key_moves_partition_because_the_merge_moves_it(
+    spark: SparkSession,
+) -> None:
+    # O-1 was published on 2026-11-20; this run dates it 2026-11-21: the MERGE on the primary
+    # key replaces the old row wherever it is, so the table keeps one row for O-1.
+    curated = orders(spark, [("O-1", "new", 1, "EUR", datetime(2026, 11, 20, 8), "2026-11-20")])
+    staged = orders(spark, [("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21")])
+
+    result = evaluate(staged, curated=curated)["unique_key"]
+
+    assert result.status == "passed"
+    assert result.observed == {"repeated_keys_after_merge": 0, "repeated_keys_in_run": 0}
+
+
+def test_unique_key_fails_when_the_table_already_repeats_a_key(spark: SparkSession) -> None:
+    # GIVEN a curated table holding O-9 twice (a write that bypassed the kit); this run does
+    # not touch O-9, so its merge cannot repair it
+    at = datetime(2026, 11, 20, 8)
     curated = orders(
         spark,
         [
-            ("O-1", "new", 1, "EUR", datetime(2026, 11, 20, 8), "2026-11-20"),
-            ("O-2", "new", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21"),
+            ("O-9", "new", 1, "EUR", at, "2026-11-20"),
+            ("O-9", "paid", 2, "EUR", at, "2026-11-20"),
         ],
     )
-    staged = orders(
-        spark,
-        [
-            ("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21"),
-            ("O-2", "paid", 1, "EUR", datetime(2026, 11, 21, 9), "2026-11-21"),
-        ],
-    )
+    staged = orders(spark, [("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21")])
 
     result = evaluate(staged, curated=curated)["unique_key"]
 
     assert result.status == "failed"
-    assert result.observed == {"keys_in_other_partitions": 1, "repeated_keys": 0}
-    assert result.offending_rows == [
-        {"order_id": "O-1", "curated_dt": "2026-11-20", "run_dt": "2026-11-21"}
-    ]
-
-
-def test_unique_key_on_the_primary_key_without_partitions_is_not_measured(
-    spark: SparkSession,
-) -> None:
-    config = copy.deepcopy(rendered_configs()["orders"])
-    config["partition_by"] = []
-    config["validation"] = [{"rule": "unique_key", "columns": None, "severity": "error"}]
-    parsed = parse_config(config)
-    frame = spark.createDataFrame(
-        [("O-1", "C", "new", Decimal(1), None, NOW, NOW)], dataset_schema(parsed)
-    )
-
-    _, [result] = evaluate_rules(frame, parsed, NOW)
-
-    assert result.status == "not_measured"
+    assert result.observed == {"repeated_keys_after_merge": 1, "repeated_keys_in_run": 0}
+    assert result.offending_rows == [{"order_id": "O-9", "rows": 2}]
+    assert "repeat in the curated table as it will be after this run's merge" in result.message
 
 
 def test_unique_key_on_other_columns_fails_on_repeats_in_the_run(spark: SparkSession) -> None:

@@ -106,42 +106,50 @@ def test_security_configuration_encrypts_s3_logs_and_bookmarks(orders: Template)
     )
 
 
-def test_curated_table_follows_the_contract(orders: Template) -> None:
-    orders.has_resource_properties(
-        "AWS::Glue::Table",
-        {
-            "DatabaseName": Match.any_value(),
-            "TableInput": Match.object_like(
-                {
-                    "Name": "orders",
-                    "PartitionKeys": [{"Name": "dt", "Type": "string"}],
-                    "StorageDescriptor": Match.object_like(
-                        {
-                            "Columns": [
-                                {
-                                    "Name": "order_id",
-                                    "Type": "string",
-                                    "Comment": "Shop order number",
-                                },
-                                {"Name": "customer_id", "Type": "string"},
-                                {"Name": "status", "Type": "string"},
-                                {"Name": "amount", "Type": "decimal(12,2)"},
-                                {"Name": "currency", "Type": "string"},
-                                {"Name": "created_at", "Type": "timestamp"},
-                                {"Name": "updated_at", "Type": "timestamp"},
-                            ],
-                        }
-                    ),
-                }
-            ),
-        },
-    )
+def test_the_stack_leaves_the_iceberg_table_to_its_first_publish(orders: Template) -> None:
+    # Iceberg owns the table's metadata pointer; a CloudFormation table would reset it.
+    assert orders.find_resources("AWS::Glue::Table") == {}
 
 
-def test_curated_table_lies_in_the_curated_bucket(orders: Template) -> None:
-    [table] = orders.find_resources("AWS::Glue::Table").values()
-    location = json.dumps(table["Properties"]["TableInput"]["StorageDescriptor"]["Location"])
-    assert "s3://gluekit-dev-curated-" in location and "/orders/" in location
+def test_jobs_run_with_glue_iceberg_and_the_glue_catalog(orders: Template) -> None:
+    jobs = orders.find_resources("AWS::Glue::Job")
+    assert len(jobs) == 4
+    for job in jobs.values():
+        args = job["Properties"]["DefaultArguments"]
+        assert args["--datalake-formats"] == "iceberg"
+        conf = json.dumps(args["--conf"])
+        for setting in (
+            "spark.sql.extensions=org.apache.iceberg.spark.extensions."
+            "IcebergSparkSessionExtensions",
+            "spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog",
+            "spark.sql.catalog.glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+            "spark.sql.catalog.glue_catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+            "spark.sql.catalog.glue_catalog.warehouse=s3://gluekit-dev-curated-",
+        ):
+            assert setting in conf, setting
+
+
+def test_job_role_commits_to_its_own_iceberg_table_only(orders: Template) -> None:
+    [statement] = [
+        s for s in statements_of(orders, "GlueJobRole") if s.get("Sid") == "OwnIcebergTable"
+    ]
+    assert sorted(actions_of(statement)) == [
+        "glue:CreateTable",
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:UpdateTable",
+    ]
+    resources = json.dumps(statement["Resource"])
+    assert ":table/gluekit_dev/orders" in resources
+    assert "*" not in resources
+    # no other statement of the role touches the catalog's tables
+    others = [
+        a
+        for s in statements_of(orders, "GlueJobRole")
+        if s.get("Sid") != "OwnIcebergTable"
+        for a in actions_of(s)
+    ]
+    assert not [a for a in others if a.startswith("glue:") and "Table" in a]
 
 
 def test_job_role_has_no_wildcard_actions_and_never_deletes_raw(orders: Template) -> None:

@@ -54,3 +54,37 @@ def test_list_shows_trigger_prefix_and_steps(capsys: pytest.CaptureFixture[str])
     assert "on arrival (≤20 files, ≤30s)" in orders and "orders/" in orders
     assert "schedule cron(0 1 * * ? *)" in events and "json gzip" in events
     assert "transform → validate → publish" in orders
+
+
+def test_rollback_on_aws_starts_the_compact_job_with_the_target(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        glue = boto3.client("glue")
+        glue.create_job(
+            Name="gluekit-dev-orders-compact",
+            Role="arn:aws:iam::123456789012:role/job",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://b/compact/job.py"},
+        )
+
+        status = main(["rollback", "orders", "--to-snapshot", "4711"])
+
+        assert status == 0
+        [run] = glue.get_job_runs(JobName="gluekit-dev-orders-compact")["JobRuns"]
+        assert run["Arguments"] == {"--rollback_to_snapshot": "4711"}
+    assert "started gluekit-dev-orders-compact run" in capsys.readouterr().out
+
+
+def test_rollback_needs_exactly_one_target(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["rollback", "orders", "--to-snapshot", "1", "--to-time", "2026-11-21"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -1,23 +1,33 @@
-"""The compact job: rewrite the files of chosen curated partitions into fewer, larger files
-(about ``compaction_target_file_mb`` each) without changing a row.
+"""The compact job: the curated table's maintenance, with Iceberg's own procedures.
 
-Spark cannot read and overwrite the same path in one action, so the partitions are first written
-to a staging location, checked, and then dynamic-overwritten back into the curated table.
-Do not schedule it to overlap a publish of the same partitions.
+1. ``rewrite_data_files``: small files (and the position deletes of upserts) into files of about
+   ``compaction.target_file_mb``. It commits like any writer, optimistically: a publish that
+   commits meanwhile is never overwritten; if the two conflict, the later commit fails and is
+   retried (the compaction's files are left for the next run).
+2. ``expire_snapshots``: history older than ``compaction.keep_snapshots_days`` goes (the current
+   snapshot always stays), and with it the files only that history used.
+3. ``remove_orphan_files``: files no snapshot references (a crashed writer's), older than
+   ORPHAN_AGE_DAYS so that a writer still running is never robbed of its files.
+
+With ``--rollback_to_snapshot ID`` or ``--rollback_to_time TS`` the job does only that
+instead: ``main`` goes back to that snapshot (``rollback_to_snapshot`` /
+``rollback_to_timestamp``), a metadata-only commit; the later snapshots stay until they expire.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws
-from gluekit_glue.compact import parse_partition_specs, partition_filter, records_per_file
-from gluekit_glue.datasets import partition_counts, partition_dir, read_dataset, write_dataset
+from gluekit_glue.compact import MIB, parse_partition_specs, partition_where
+from gluekit_glue.iceberg import CuratedTable, curated_table, current_snapshot, timestamp_literal
 from gluekit_glue.jobs.common import Clock, JobContext, JobFailed, run_step
-from gluekit_glue.storage import data_files, delete_path, path_exists
 from gluekit_glue.summary import StepSummary
+
+ORPHAN_AGE_DAYS = 3
 
 
 def run(
@@ -29,60 +39,77 @@ def run(
 
 def _compact(context: JobContext, summary: StepSummary) -> None:
     spark, config = context.spark, context.config
-    names = config.partition_names
-    curated_path = context.spark_path(config.curated_uri)
-    specs = None
+    where = None
     if context.options.partitions:
         try:
-            specs = parse_partition_specs(context.options.partitions, names)
+            specs = parse_partition_specs(context.options.partitions, config.partition_names)
+            where = partition_where(specs, config.partition_by)
         except ValueError as exc:
             raise JobFailed(f"--partitions: {exc}") from exc
-    if not path_exists(spark, curated_path):
-        summary.details["note"] = f"nothing to compact: {config.curated_uri} does not exist"
+    table = curated_table(spark, config, context.options.local_root)
+    if not spark.catalog.tableExists(table.name):
+        summary.details["note"] = f"nothing to do: {table.ident} has no data yet (no publish)"
         return
-    frame = read_dataset(spark, curated_path, config)
-    if specs is not None:
-        frame = frame.filter(partition_filter(specs))
-    counts = partition_counts(frame, names)
-    dirs = [partition_dir(values) for values, _ in counts] if names else [""]
-    if specs is not None:
-        summary.details["not_found"] = [
-            "/".join(f"{k}={v}" for k, v in s.items())
-            for s in specs
-            if not any(all(values.get(k) == v for k, v in s.items()) for values, _ in counts)
-        ]
-    before = {d: data_files(spark, _join(curated_path, d)) for d in dirs}
-    total_bytes = sum(size for files in before.values() for _, size in files)
-    rows = sum(n for _, n in counts) if names else frame.count()
-    summary.rows_in = rows
-    summary.partitions = [d for d in dirs if d]
-    if rows == 0:
-        summary.details["note"] = "no rows in the chosen partitions"
+    if context.options.rollback_to_snapshot or context.options.rollback_to_time:
+        _rollback(context, table, summary)
         return
-    per_file = records_per_file(total_bytes, rows, config.compaction_target_file_mb)
-    staging_uri = config.compaction_uri(context.run_id)
-    staging_path = context.spark_path(staging_uri)
-    # One task per partition; maxRecordsPerFile cuts its output into files of about the target.
-    grouped = frame.repartition(*[F.col(n) for n in names]) if names else frame.coalesce(1)
-    write_dataset(grouped, staging_path, names, dynamic=False, max_records_per_file=per_file)
-    rewritten = read_dataset(spark, staging_path, config)
-    staged_rows = rewritten.count()
-    if staged_rows != rows:
-        raise JobFailed(
-            f"compaction wrote {staged_rows} rows for {rows} read; curated data left unchanged "
-            f"(staging: {staging_uri})"
+    target = config.compaction_target_file_mb * MIB
+    arguments = [
+        f"table => '{table.ident}'",
+        f"options => map('target-file-size-bytes', '{target}', 'min-input-files', '2', "
+        # A file with deletes is worth rewriting even alone: reads stop merging them in.
+        "'delete-file-threshold', '1', 'remove-dangling-deletes', 'true')",
+    ]
+    if where:
+        arguments.append(f'where => "{where}"')
+    rewrite = spark.sql(f"CALL {table.catalog}.system.rewrite_data_files({', '.join(arguments)})")
+    rewritten = rewrite.collect()[0].asDict()
+    now = context.clock()
+    keep_until = now - timedelta(days=config.keep_snapshots_days)
+    expired = (
+        spark.sql(
+            f"CALL {table.catalog}.system.expire_snapshots(table => '{table.ident}', "
+            f"older_than => {timestamp_literal(keep_until)}, retain_last => 1)"
         )
-    write_dataset(rewritten, curated_path, names, dynamic=True)
-    delete_path(spark, staging_path)
-    after = {d: data_files(spark, _join(curated_path, d)) for d in dirs}
-    summary.rows_out = rows
+        .collect()[0]
+        .asDict()
+    )
+    orphans = spark.sql(
+        f"CALL {table.catalog}.system.remove_orphan_files(table => '{table.ident}', "
+        f"older_than => {timestamp_literal(now - timedelta(days=ORPHAN_AGE_DAYS))})"
+    ).collect()
     summary.details.update(
-        records_per_file=per_file,
-        files_before=sum(len(f) for f in before.values()),
-        files_after=sum(len(f) for f in after.values()),
-        bytes_before=total_bytes,
+        rewrite_data_files=rewritten,
+        expire_snapshots=expired,
+        orphan_files_removed=len(orphans),
+        snapshot=current_snapshot(spark, table),
+    )
+    rows = spark.sql(f"SELECT count(*) FROM {table.name}").collect()[0][0]
+    summary.rows_in = summary.rows_out = int(rows)
+
+
+def _rollback(context: JobContext, table: CuratedTable, summary: StepSummary) -> None:
+    spark, options = context.spark, context.options
+    procedure = f"CALL {table.catalog}.system"
+    if options.rollback_to_snapshot:
+        if not options.rollback_to_snapshot.isdigit():
+            raise JobFailed(f"--rollback_to_snapshot '{options.rollback_to_snapshot}' is no id")
+        call = f"{procedure}.rollback_to_snapshot('{table.ident}', {options.rollback_to_snapshot})"
+    else:
+        moment = _instant(str(options.rollback_to_time))
+        call = f"{procedure}.rollback_to_timestamp('{table.ident}', {timestamp_literal(moment)})"
+    try:
+        result = spark.sql(call).collect()[0].asDict()
+    except Exception as exc:
+        raise JobFailed(f"rollback of {table.ident} refused: {str(exc).splitlines()[0]}") from exc
+    summary.details.update(
+        rollback={k: str(v) for k, v in result.items()},
+        snapshot=current_snapshot(spark, table),
     )
 
 
-def _join(path: str, directory: str) -> str:
-    return path.rstrip("/") + "/" + directory if directory else path
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise JobFailed(f"--rollback_to_time '{text}' is not an ISO 8601 instant") from None

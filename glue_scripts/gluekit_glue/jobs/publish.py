@@ -1,28 +1,44 @@
-"""The publish job: the run's staged data → the curated table, then the catalog.
+"""The publish job: the run's staged rows → the curated Iceberg table, in one atomic MERGE.
 
-Only the partitions the run touches are rewritten (dynamic partition overwrite), and each is
-rewritten with its curated rows merged with the run's (an upsert on the primary key), so rows
-that earlier runs published there are kept. Spark cannot read and overwrite one path in a single
-action: the merged partitions are written to the run's staging area first, checked, then copied
-over. Publishing the same staged data twice leaves identical curated data. The job refuses a run
-whose validation report is missing or failed.
+- The first publish creates the table (`iceberg.ensure_table`).
+- ``MERGE INTO`` on the primary key over the whole table: a key whose partition changed is
+  moved, not kept twice. A staged row replaces the curated one only when it is newer by
+  ``order_by``, then by ingested-at (the object version's arrival): replaying an older batch,
+  or the same one, changes nothing. Without a primary key, an object version already published
+  (by the lineage columns) is not appended again.
+- One MERGE is one Iceberg commit: readers see all of the run or none of it. Iceberg retries a
+  commit that lost the race (table properties ``commit.retry.*``); a conflicting one (a
+  compaction or another publish rewrote files this MERGE read) fails with a ValidationException
+  and the MERGE is run again on the new table, which is safe because it is idempotent.
+- The job refuses a run whose validation report is missing or failed.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from botocore.exceptions import ClientError
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws, put_metrics, put_run_properties
-from gluekit_glue.compact import partition_filter
-from gluekit_glue.datasets import partition_counts, partition_dir, read_dataset, write_dataset
-from gluekit_glue.jobs.common import Clock, JobContext, JobFailed, run_step
-from gluekit_glue.publish import merge_into_curated, register_partitions
-from gluekit_glue.storage import delete_path, path_exists
+from gluekit_glue.config import JobConfig
+from gluekit_glue.contract import (
+    INGESTED_AT,
+    LINEAGE_COLUMNS,
+    RUN_ID,
+    SOURCE_URI,
+    SOURCE_VERSION,
+    staged_schema,
+)
+from gluekit_glue.datasets import partition_counts, partition_dir
+from gluekit_glue.iceberg import CuratedTable, curated_table, current_snapshot, ensure_table
+from gluekit_glue.jobs.common import Clock, JobContext, JobFailed, describe_error, log, run_step
+from gluekit_glue.storage import path_exists
 from gluekit_glue.summary import StepSummary, utc_now_iso
+
+MERGE_ATTEMPTS = 4
+# What a lost optimistic commit looks like from Spark: a conflict Iceberg found when validating
+# the commit against the newer table, or its own retries running out.
+CONFLICTS = ("ValidationException", "CommitFailedException", "CommitStateUnknownException")
 
 
 def run(
@@ -35,22 +51,25 @@ def run(
 def _publish(context: JobContext, summary: StepSummary) -> None:
     config, run_id = context.config, context.run_id
     _require_passed_validation(context)
-    table = _catalog_table(context)
     staged_uri = config.staged_uri(run_id)
     staged_path = context.spark_path(staged_uri)
     if not path_exists(context.spark, staged_path):
         raise JobFailed(f"no staged data at {staged_uri}: did transform succeed for run {run_id}?")
-    frame = read_dataset(context.spark, staged_path, config)
-    names = config.partition_names
-    counts = partition_counts(frame, names)
-    rows = sum(n for _, n in counts) if names else frame.count()
-    created = existing = 0
+    table = curated_table(context.spark, config, context.options.local_root)
+    ensure_table(context.spark, config, table)
+    staged = context.spark.read.schema(staged_schema(config)).parquet(staged_path)
+    counts = partition_counts(staged, config.partition_names)
+    rows = sum(n for _, n in counts) if config.partition_names else staged.count()
+    before = current_snapshot(context.spark, table)
+    snapshot = None
     if rows:
-        _merge_and_write(context, frame, [values for values, _ in counts])
-        if names:
-            created, existing = register_partitions(
-                context.aws.glue, config.database, table, config.curated_uri, [v for v, _ in counts]
-            )
+        source = merge_source(staged, config, run_id)
+        attempts = merge_with_retry(context.spark, merge_sql(config, table, "{source}"), source)
+        after = current_snapshot(context.spark, table)
+        # Nothing newer in the run (a replay): Iceberg writes no snapshot, or an empty one.
+        if after and (not before or after["snapshot_id"] != before["snapshot_id"]):
+            snapshot = after
+        summary.details["merge_attempts"] = attempts
     published_at = utc_now_iso(context.clock())
     put_metrics(
         context.aws,
@@ -68,32 +87,73 @@ def _publish(context: JobContext, summary: StepSummary) -> None:
     summary.rows_in = summary.rows_out = rows
     summary.partitions = [partition_dir(v) for v, _ in counts]
     summary.details.update(
-        curated=config.curated_uri,
         table=f"{config.database}.{config.table}",
-        partitions_registered=created,
-        partitions_already_registered=existing,
+        location=table.location or "(local hadoop catalog)",
+        snapshot=snapshot,
         published_at=published_at,
     )
 
 
-def _merge_and_write(context: JobContext, staged: DataFrame, touched: list[dict[str, str]]) -> None:
-    spark, config = context.spark, context.config
-    names = config.partition_names
-    curated_path = context.spark_path(config.curated_uri)
-    if path_exists(spark, curated_path):
-        curated = read_dataset(spark, curated_path, config)
-        if names:
-            curated = curated.filter(partition_filter(touched))
-        result = merge_into_curated(curated, staged, config.primary_key, config.order_by)
-    else:
-        result = staged
-    merged_uri = config.merged_uri(context.run_id)
-    merged_path = context.spark_path(merged_uri)
-    write_dataset(result, merged_path, names, dynamic=False)
-    merged = read_dataset(spark, merged_path, config)
-    # Dynamic overwrite replaces only partitions present in `merged`: every touched one is.
-    write_dataset(merged, curated_path, names, dynamic=bool(names))
-    delete_path(spark, merged_path)
+def merge_source(staged: DataFrame, config: JobConfig, run_id: str) -> DataFrame:
+    """The table's columns, in its order: contract columns, then lineage with this run's id."""
+    lineage = [F.col(name) for name, _, _ in LINEAGE_COLUMNS if name != RUN_ID]
+    return staged.select(
+        *[F.col(c.name) for c in config.columns], *lineage, F.lit(run_id).alias(RUN_ID)
+    )
+
+
+def merge_sql(config: JobConfig, table: CuratedTable, source: str) -> str:
+    if not config.primary_key:
+        # One object version's rows arrive together or not at all (one commit per run), so
+        # "this version is already in the table" is "each of its rows is".
+        on = " AND ".join(f"t.{c} <=> s.{c}" for c in (SOURCE_URI, SOURCE_VERSION))
+        return (
+            f"MERGE INTO {table.name} t USING {source} s ON {on} "
+            f"AND t.{INGESTED_AT} <=> s.{INGESTED_AT} WHEN NOT MATCHED THEN INSERT *"
+        )
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in config.primary_key)
+    return (
+        f"MERGE INTO {table.name} t USING {source} s ON {on} "
+        f"WHEN MATCHED AND ({newer_condition(config.order_by)}) THEN UPDATE SET * "
+        f"WHEN NOT MATCHED THEN INSERT *"
+    )
+
+
+def newer_condition(order_by: str | None) -> str:
+    """The staged row s is newer than the curated row t: greater ``order_by`` (a null is
+    older than any value), then a later ingested-at. A tie keeps the curated row."""
+    s_at, t_at = f"s.{INGESTED_AT}", f"t.{INGESTED_AT}"
+    ingested = f"{s_at} > {t_at} OR ({s_at} IS NOT NULL AND {t_at} IS NULL)"
+    if order_by is None:
+        return ingested
+    o = f"`{order_by}`"
+    return (
+        f"(s.{o} > t.{o}) OR (s.{o} IS NOT NULL AND t.{o} IS NULL) "
+        f"OR ((s.{o} <=> t.{o}) AND ({ingested}))"
+    )
+
+
+def merge_with_retry(spark: SparkSession, sql: str, source: DataFrame) -> int:
+    """Run the MERGE, again on the new table when a concurrent commit conflicted with it.
+
+    ``{source}`` in ``sql`` names ``source`` through a view of its own: concurrent publishes in
+    one session never read each other's rows.
+    """
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        try:
+            spark.sql(sql, source=source)
+            return attempt
+        except Exception as exc:
+            problem = describe_error(exc)
+            if not any(kind in problem or kind in str(exc) for kind in CONFLICTS):
+                raise
+            if attempt == MERGE_ATTEMPTS:
+                raise JobFailed(
+                    f"the MERGE lost {attempt} races with concurrent commits ({problem}); "
+                    "nothing was published: run publish again"
+                ) from exc
+            log.warning("MERGE conflicted with a concurrent commit, running it again: %s", problem)
+    raise AssertionError("unreachable")
 
 
 def _require_passed_validation(context: JobContext) -> None:
@@ -108,18 +168,3 @@ def _require_passed_validation(context: JobContext) -> None:
             f"validation of run {context.run_id} failed ({report.get('summary', 'see report')}); "
             f"not publishing. Report: {uri}"
         )
-
-
-def _catalog_table(context: JobContext) -> dict[str, Any]:
-    config = context.config
-    try:
-        return dict(
-            context.aws.glue.get_table(DatabaseName=config.database, Name=config.table)["Table"]
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "EntityNotFoundException":
-            raise JobFailed(
-                f"Data Catalog table {config.database}.{config.table} does not exist: deploy the "
-                f"pipeline's stack (it creates the table) before publishing"
-            ) from exc
-        raise

@@ -51,6 +51,7 @@ from gluekit_glue.transform import (
     REASON,
     REASON_KINDS,
     SOURCE_FILE,
+    Lineage,
     check_rows,
     rejected_rows,
     staged_rows,
@@ -324,7 +325,7 @@ def _stage_checked(
         return Counts(rows_in, 0, rows_rejected, (), tuple(reasons), NO_DUPLICATES)
     # Some rows are valid, so the plan is not empty and this Observation is filled.
     observed = Observation()
-    staged = staged_rows(valid_rows(checked, config.columns), config, observed)
+    staged = staged_rows(valid_rows(checked, config.columns), config, observed, _lineage(inputs))
     write_dataset(
         rebalanced(staged, config.partition_names),
         staged_path,
@@ -365,6 +366,13 @@ def _write_empty(context: JobContext, staged_path: str, rejects_path: str | None
     write_dataset(empty, staged_path, context.config.partition_names, dynamic=False)
     if rejects_path is not None:
         delete_path(context.spark, rejects_path)
+
+
+def _lineage(inputs: Sequence[InputFile]) -> dict[str, Lineage]:
+    return {
+        given_path(i.spark_path): Lineage(i.info.uri, i.info.version_id, i.info.last_modified)
+        for i in inputs
+    }
 
 
 def _checked_rows(spark: SparkSession, config: JobConfig, inputs: Sequence[InputFile]) -> DataFrame:

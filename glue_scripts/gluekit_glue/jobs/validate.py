@@ -8,6 +8,7 @@ from pyspark.sql import DataFrame, SparkSession
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws, put_metrics, put_run_properties
 from gluekit_glue.datasets import read_dataset
+from gluekit_glue.iceberg import curated_table
 from gluekit_glue.jobs.common import Clock, JobContext, JobFailed, ValidationFailed, run_step
 from gluekit_glue.rules import evaluate_rules, report_status, summary_text
 from gluekit_glue.storage import path_exists
@@ -75,8 +76,9 @@ def _validate(context: JobContext, summary: StepSummary) -> None:
 
 
 def _curated(context: JobContext) -> DataFrame | None:
-    """The curated table as publish will find it (lazy: read only by a rule that needs it)."""
-    path = context.spark_path(context.config.curated_uri)
-    if not path_exists(context.spark, path):
+    """The curated Iceberg table's current snapshot, as publish will merge into it (lazy: read
+    only by a rule that needs it); None before the first publish created it."""
+    table = curated_table(context.spark, context.config, context.options.local_root)
+    if not context.spark.catalog.tableExists(table.name):
         return None
-    return read_dataset(context.spark, path, context.config)
+    return context.spark.table(table.name)

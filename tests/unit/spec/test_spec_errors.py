@@ -171,6 +171,8 @@ def test_uppercase_name_says_in_words_what_is_allowed(write_spec: Callable[..., 
         ("name: orders", "name: Orders", "name"),
         ("prefix: orders/", "prefix: /orders", "source.prefix"),
         ("{name: amount,", "{name: Amount,", "contract.columns[1].name"),
+        # a leading '_' would collide with the curated table's lineage columns
+        ("{name: amount,", "{name: _source_uri,", "contract.columns[1].name"),
         ("{name: dt,", "{name: 1dt,", "contract.partition_by[0].name"),
     ],
 )
