@@ -135,8 +135,11 @@ def ensure_table(spark: SparkSession, config: JobConfig, table: CuratedTable) ->
     """Create the table if it is missing, then its partition spec if that is missing.
 
     Spark's DDL cannot name a partition field at CREATE, so the fields are added right after
-    (a metadata-only commit) by whichever publish finds the spec empty; two publishes racing
-    here fail one of them clearly ("duplicate partition field") and its retry finds the spec.
+    (a metadata-only commit) by whichever publish finds the spec empty. Every publish passes
+    here before its MERGE, so no row is ever written unpartitioned; of two publishes racing
+    here, the later one finds its field added already ("duplicate partition field").
+    A spec whose partition_by changed later is not applied to an existing table (that is
+    partition evolution, with schema evolution the next step).
     """
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {table.catalog}.{table.database}")
     spark.sql(create_table_sql(config, table))
@@ -145,7 +148,11 @@ def ensure_table(spark: SparkSession, config: JobConfig, table: CuratedTable) ->
     if not java_table(spark, table).spec().isUnpartitioned():
         return
     for field in partition_field_sql(config):
-        spark.sql(f"ALTER TABLE {table.name} ADD PARTITION FIELD {field}")
+        try:
+            spark.sql(f"ALTER TABLE {table.name} ADD PARTITION FIELD {field}")
+        except Exception as exc:
+            if "duplicate partition field" not in str(exc):
+                raise
 
 
 # -------------------------------------------------------------------------------- snapshots

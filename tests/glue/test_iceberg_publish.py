@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from gluekit_glue.jobs import publish
@@ -265,11 +265,7 @@ def test_a_publish_that_crashed_and_ran_again_equals_one_clean_run(
     assert [r[2] for r in rows if r[0] == "O-1001"] == ["paid"]
 
 
-def test_a_merge_that_keeps_losing_races_fails_clearly(
-    env: PipelineEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_id = staged_run(env, {"a.csv": SAMPLES / "orders" / "orders-2026-11-20.csv"}, "b1")
-
+def test_a_merge_that_keeps_losing_races_fails_clearly(spark: SparkSession) -> None:
     class Spark:
         calls = 0
 
@@ -277,8 +273,21 @@ def test_a_merge_that_keeps_losing_races_fails_clearly(
             self.calls += 1
             raise RuntimeError("org.apache.iceberg.exceptions.ValidationException: conflict")
 
-    spark = Spark()
+    fake = Spark()
     with pytest.raises(JobFailed, match="lost 4 races with concurrent commits"):
-        publish.merge_with_retry(spark, "MERGE ...", env.spark.range(1))  # type: ignore[arg-type]
-    assert spark.calls == publish.MERGE_ATTEMPTS
-    assert run_id
+        publish.merge_with_retry(fake, "MERGE ...", spark.range(1))  # type: ignore[arg-type]
+    assert fake.calls == publish.MERGE_ATTEMPTS
+
+
+def test_an_error_that_is_no_conflict_is_not_retried(spark: SparkSession) -> None:
+    class Spark:
+        calls = 0
+
+        def sql(self, *_: Any, **__: Any) -> None:
+            self.calls += 1
+            raise RuntimeError("AnalysisException: cannot resolve column")
+
+    fake = Spark()
+    with pytest.raises(RuntimeError, match="cannot resolve"):
+        publish.merge_with_retry(fake, "MERGE ...", spark.range(1))  # type: ignore[arg-type]
+    assert fake.calls == 1
