@@ -125,6 +125,11 @@ class PipelineNames:
         return f"{self.base}-raw"
 
     @property
+    def raw_table_prefix(self) -> str:
+        """The raw crawler's table prefix: its tables are this plus a folder name."""
+        return f"raw_{self.table}_"
+
+    @property
     def security_configuration(self) -> str:
         return self.base
 

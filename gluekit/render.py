@@ -159,6 +159,20 @@ def notifier_config(
         "buckets": _buckets(foundation),
         "reports_prefix": names.reports_prefix,
         "manifests_prefix": names.manifests_prefix,
+        "raw_schema": _raw_schema(spec, foundation) if spec.crawler.enabled else None,
+    }
+
+
+def _raw_schema(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
+    """What the notifier compares the raw crawler's tables with: the contract's source side."""
+    names = PipelineNames(foundation.prefix, spec.name)
+    return {
+        "database": foundation.database,
+        "table_prefix": names.raw_table_prefix,
+        "location": f"s3://{foundation.raw_bucket}/{spec.raw_prefix}",
+        # A header-less CSV gets the crawler's col0, col1, ...: compare by position then.
+        "by_position": spec.source.format == "csv" and not spec.source.csv.header,
+        "columns": [[c.source_name, c.type] for c in spec.contract.columns],
     }
 
 

@@ -19,6 +19,7 @@ DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
 SPEC_SUFFIXES = (".yaml", ".yml")
 # Lambda's 4 KB for all variables, less the Powertools variables set beside the config.
 BRIDGE_CONFIG_BUDGET = 4096 - 256
+NOTIFIER_CONFIG_BUDGET = BRIDGE_CONFIG_BUDGET
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,19 @@ def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
                     f"the bridge's rendered configuration takes {size} bytes; Lambda allows "
                     f"{BRIDGE_CONFIG_BUDGET} for it (4 KB for all environment variables): "
                     "use shorter source column names or fewer columns",
+                )
+            ]
+        )
+    size = notifier_config_size(spec, prefix)
+    if size > NOTIFIER_CONFIG_BUDGET:
+        raise SpecErrors(
+            [
+                SpecError(
+                    file,
+                    "contract.columns",
+                    f"the notifier's rendered configuration takes {size} bytes; Lambda allows "
+                    f"{NOTIFIER_CONFIG_BUDGET} for it (4 KB for all environment variables): "
+                    "use shorter source column names or fewer columns, or turn the crawler off",
                 )
             ]
         )
@@ -147,3 +161,13 @@ def cross_spec_errors(loaded: list[LoadedSpec]) -> list[SpecError]:
                     )
                 )
     return errors
+
+
+def notifier_config_size(spec: PipelineSpec, prefix: str) -> int:
+    """Bytes of the notifier's configuration in the longest partition, account and region."""
+    from gluekit.naming import FoundationNames
+    from gluekit.render import notifier_config
+
+    worst_case = FoundationNames(prefix, "123456789012", "ap-southeast-2")
+    topic_arn = f"arn:aws-us-gov:sns:ap-southeast-2:123456789012:{worst_case.alerts_topic}"
+    return len(json.dumps(notifier_config(spec, worst_case, topic_arn), separators=(",", ":")))

@@ -30,7 +30,6 @@ GLUE_SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "glue_scripts"
 JOB_STEPS = (*STEPS, "compact")
 # Everything in glue_scripts/ but the gluekit_glue package (and its bytecode).
 _LIBRARY_EXCLUDES = ["*", "!gluekit_glue", "!gluekit_glue/**", "**/__pycache__", "**/*.pyc"]
-RAW_TABLE_PREFIX = "raw_"
 
 GLUE_LOGS_ACKNOWLEDGMENT = Acknowledgment(
     id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
@@ -278,7 +277,7 @@ class GluePipeline(Construct):
             catalog_statement(
                 "OwnRawTables",
                 deploy_names(names.prefix).database,
-                f"{RAW_TABLE_PREFIX}{names.table}*",
+                f"{names.raw_table_prefix}*",
                 ["glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
             )
         )
@@ -288,9 +287,9 @@ class GluePipeline(Construct):
             GLUE_LOGS_ACKNOWLEDGMENT,
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-                f"<AWS::AccountId>:table/{database_name}/{RAW_TABLE_PREFIX}{names.table}*]",
+                f"<AWS::AccountId>:table/{database_name}/{names.raw_table_prefix}*]",
                 reason="The crawler names its tables from the files it finds; the grant covers "
-                "only this pipeline's raw_<name>* tables, never the curated table.",
+                "only this pipeline's raw_<name>_* tables, never the curated table.",
             ),
         )
         return glue.CfnCrawler(
@@ -300,7 +299,7 @@ class GluePipeline(Construct):
             role=role.role_arn,
             database_name=database.database_name,
             # Crawler tables are named after folders; the prefix keeps them inside the grant.
-            table_prefix=f"{RAW_TABLE_PREFIX}{names.table}_",
+            table_prefix=names.raw_table_prefix,
             description=f"Catalogs {spec.name}'s raw files; never rewrites a contract table",
             targets=glue.CfnCrawler.TargetsProperty(
                 s3_targets=[
@@ -309,8 +308,11 @@ class GluePipeline(Construct):
                     )
                 ]
             ),
+            # The raw_* tables mirror the source, so they follow it (LOG would freeze them at
+            # the first crawl, and the notifier could not see drift); the contract table is
+            # outside the crawler's grant whatever the policy. Deleted files are only logged.
             schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
-                update_behavior="LOG", delete_behavior="LOG"
+                update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"
             ),
             configuration=json.dumps(
                 {

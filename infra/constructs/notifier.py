@@ -20,15 +20,18 @@ from gluekit.render import (
     notifier_config,
 )
 from gluekit.spec import PipelineSpec
+from infra.constructs.glue_pipeline import catalog_arn
 from infra.constructs.hardened_queue import (
     RULE_TARGET_MAX_EVENT_AGE,
     RULE_TARGET_RETRY_ATTEMPTS,
     dead_letter_queue,
 )
 from infra.constructs.kit_function import KitFunction
-from infra.constructs.prefix_grants import PrefixGrants, grant_key_use
+from infra.constructs.prefix_grants import PrefixGrants, deploy_names, grant_key_use
 
 FAILED_JOB_STATES = ["FAILED", "TIMEOUT", "STOPPED"]
+# Failed alerts; Succeeded has the notifier compare the crawler's raw tables with the contract.
+CRAWLER_STATES = ["Failed", "Succeeded"]
 
 
 class Notifier(Construct):
@@ -135,11 +138,11 @@ class Notifier(Construct):
             self.crawler_rule = alert_rule(
                 "CrawlerFailed",
                 names.crawler_failure_rule,
-                "the raw crawler failed",
+                "the raw crawler failed, or finished and its tables are compared with the contract",
                 events.EventPattern(
                     source=["aws.glue"],
                     detail_type=["Glue Crawler State Change"],
-                    detail={"crawlerName": [crawler_name], "state": ["Failed"]},
+                    detail={"crawlerName": [crawler_name], "state": CRAWLER_STATES},
                 ),
             )
 
@@ -162,6 +165,8 @@ class Notifier(Construct):
             ),
         ):
             role.add_to_principal_policy(statement)
+        if crawler_name is not None:
+            self._grant_raw_table_reads(role, names)
         grants = PrefixGrants(role, names.prefix)
         grants.objects(
             "ReadOwnManifestsAndReports",
@@ -173,3 +178,24 @@ class Notifier(Construct):
         grants.acknowledge()
         alerts_topic.grant_publish(role)
         grant_key_use(role, key)
+
+    def _grant_raw_table_reads(self, role: iam.IRole, names: PipelineNames) -> None:
+        """Read the crawler's raw_<name>_* tables (their columns), nothing else in the catalog."""
+        database = deploy_names(names.prefix).database
+        tables = f"table/{database}/{names.raw_table_prefix}*"
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadOwnRawTables",
+                actions=["glue:GetTable", "glue:GetTables"],
+                resources=[catalog_arn(), catalog_arn(f"database/{database}"), catalog_arn(tables)],
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
+                f"<AWS::AccountId>:{tables}]",
+                reason="The crawler names its tables after the folders it finds, known only at "
+                "run time. Read-only, raw_<name>_* tables only (a pipeline whose name extends "
+                "this one's shares the prefix; the notifier also filters by S3 location).",
+            )
+        )

@@ -16,6 +16,17 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class RawSchema:
+    """The raw crawler's tables and the contract's source columns they should show."""
+
+    database: str
+    table_prefix: str
+    location: str  # s3://raw-bucket/raw-prefix/: tables of other pipelines' crawlers lie elsewhere
+    by_position: bool
+    columns: tuple[tuple[str, str], ...]  # (source name, contract type), in contract order
+
+
+@dataclass(frozen=True)
 class NotifierConfig:
     pipeline: str
     topic_arn: str
@@ -26,6 +37,7 @@ class NotifierConfig:
     buckets: Mapping[str, str]  # zone (raw, curated, quarantine, artifacts) → bucket name
     reports_prefix: str
     manifests_prefix: str
+    raw_schema: RawSchema | None = None  # None: the pipeline has no raw crawler
 
     def step_of(self, job_name: str) -> str | None:
         """The pipeline step a Glue job runs, or None for a job of another pipeline."""
@@ -62,6 +74,34 @@ def parse_config(raw: str | None) -> NotifierConfig:
         buckets=buckets,
         reports_prefix=_str(data, "reports_prefix"),
         manifests_prefix=_str(data, "manifests_prefix"),
+        raw_schema=_raw_schema(data.get("raw_schema")),
+    )
+
+
+def _raw_schema(value: Any) -> RawSchema | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{CONFIG_ENV}: 'raw_schema' must be an object or null")
+    columns = value.get("columns")
+    if (
+        not isinstance(columns, list)
+        or not columns
+        or not all(
+            isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) and x for x in c)
+            for c in columns
+        )
+    ):
+        raise ConfigError(f"{CONFIG_ENV}: 'raw_schema.columns' must be [name, type] pairs")
+    by_position = value.get("by_position")
+    if not isinstance(by_position, bool):
+        raise ConfigError(f"{CONFIG_ENV}: 'raw_schema.by_position' must be true or false")
+    return RawSchema(
+        database=_str(value, "database"),
+        table_prefix=_str(value, "table_prefix"),
+        location=_str(value, "location"),
+        by_position=by_position,
+        columns=tuple((name, kind) for name, kind in columns),
     )
 
 

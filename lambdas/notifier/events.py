@@ -20,6 +20,7 @@ OBJECT_QUARANTINED = "Object Quarantined"
 
 ALERTING_JOB_STATES = frozenset({"FAILED", "TIMEOUT", "STOPPED"})
 ALERTING_CRAWLER_STATES = frozenset({"Failed"})
+CHECKED_CRAWLER_STATE = "Succeeded"  # then the raw tables are compared with the contract
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,16 @@ class CrawlerFailed:
 
 
 @dataclass(frozen=True)
+class CrawlerSucceeded:
+    """This pipeline's crawler finished: its raw tables are to be compared with the contract."""
+
+    event_id: str
+    time: str
+    crawler_name: str
+    log_link: str | None
+
+
+@dataclass(frozen=True)
 class ObjectQuarantined:
     """The bridge quarantined a raw object that failed pre-flight ("Object Quarantined")."""
 
@@ -74,7 +85,7 @@ class Skipped:
 Alert = JobRunEnded | CrawlerFailed | ObjectQuarantined
 
 
-def parse_event(event: Any, config: NotifierConfig) -> Alert | Skipped:
+def parse_event(event: Any, config: NotifierConfig) -> Alert | CrawlerSucceeded | Skipped:
     """The alert an EventBridge event announces for this pipeline, or why there is none."""
     if not isinstance(event, dict):
         return Skipped(f"not an EventBridge event: a {type(event).__name__}")
@@ -118,10 +129,17 @@ def _job_state_change(
 
 def _crawler_state_change(
     envelope: tuple[str, str], detail: dict[str, Any], config: NotifierConfig
-) -> CrawlerFailed | Skipped:
+) -> CrawlerFailed | CrawlerSucceeded | Skipped:
     name, state = _text(detail.get("crawlerName")), _text(detail.get("state"))
     if name != config.crawler_name:
         return Skipped(f"crawler {name!r} is not the crawler of pipeline {config.pipeline!r}")
+    if state == CHECKED_CRAWLER_STATE and config.raw_schema is not None:
+        return CrawlerSucceeded(
+            event_id=envelope[0],
+            time=envelope[1],
+            crawler_name=name,
+            log_link=_text(detail.get("cloudWatchLogLink")) or None,
+        )
     if state not in ALERTING_CRAWLER_STATES:
         return Skipped(f"crawler {name!r} state {state!r} needs no alert")
     return CrawlerFailed(

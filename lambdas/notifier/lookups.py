@@ -22,6 +22,7 @@ from notifier.facts import (
     report_from_document,
     workflow_run_from_response,
 )
+from notifier.raw_schema import CatalogTable
 from shared.aws import client
 
 # A manifest of 10,000 files is about 2 MB; refuse anything far beyond what the kit writes.
@@ -65,6 +66,31 @@ def report(uri: str) -> ValidationReport:
         return report_from_document(uri, document)
     except ValueError as exc:
         raise LookupFailed(f"{uri} ({exc})") from exc
+
+
+def raw_tables(database: str, name_prefix: str) -> list[CatalogTable]:
+    """The database's tables whose names begin with the prefix (GetTables, every page)."""
+    try:
+        pages = (
+            client("glue")
+            .get_paginator("get_tables")
+            .paginate(DatabaseName=database, Expression=f"{name_prefix}.*")
+        )
+        return [
+            CatalogTable(
+                name=table["Name"],
+                location=str(table.get("StorageDescriptor", {}).get("Location", "")),
+                columns=tuple(
+                    (str(c["Name"]), str(c.get("Type", "")))
+                    for c in table.get("StorageDescriptor", {}).get("Columns", [])
+                ),
+            )
+            for page in pages
+            for table in page.get("TableList", [])
+            if str(table.get("Name", "")).startswith(name_prefix)
+        ]
+    except (ClientError, BotoCoreError, KeyError) as exc:
+        raise LookupFailed(_describe(exc)) from exc
 
 
 def s3_uri(bucket: str, key: str) -> str:

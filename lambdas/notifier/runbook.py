@@ -117,6 +117,13 @@ def last_crawl_command(region: str, crawler_name: str) -> str:
     return _cli("get-crawler", region, "--name", crawler_name, "--query", "Crawler.LastCrawl")
 
 
+def table_columns_command(region: str, database: str, table: str) -> str:
+    return _cli(
+        "get-table", region, "--database-name", database, "--name", table,
+        "--query", "Table.StorageDescriptor.Columns",
+    )  # fmt: skip
+
+
 def s3_read_command(uri: str) -> str:
     return " ".join(["aws", "s3", "cp", shlex.quote(uri), "-"])
 

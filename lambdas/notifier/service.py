@@ -13,9 +13,10 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from notifier import lookups, publisher
+from notifier import lookups, publisher, raw_schema
 from notifier.config import NotifierConfig
-from notifier.events import JobRunEnded, Skipped, parse_event
+from notifier.drift_message import drift_notification, unchecked_notification
+from notifier.events import CrawlerSucceeded, JobRunEnded, Skipped, parse_event
 from notifier.facts import RunFacts
 from notifier.message import Notification, build, fallback_notification
 from notifier.telemetry import logger, metrics
@@ -23,7 +24,7 @@ from notifier.telemetry import logger, metrics
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # "published" or "skipped"
+    status: str  # "published", "skipped", or "checked" (compared, nothing to alert)
     reason: str | None = None
     message_id: str | None = None
     subject: str | None = None
@@ -46,6 +47,10 @@ def notify(event: Any, config: NotifierConfig) -> Outcome:
         metrics.add_metric(name="EventsSkipped", unit=MetricUnit.Count, value=1)
         return Outcome(status="skipped", reason=alert.reason)
 
+    if isinstance(alert, CrawlerSucceeded):
+        checked = check_raw_schema(config, alert)
+        return checked if isinstance(checked, Outcome) else _publish(config, checked)
+
     notification: Notification
     try:
         facts = gather_facts(config, alert) if isinstance(alert, JobRunEnded) else None
@@ -59,7 +64,10 @@ def notify(event: Any, config: NotifierConfig) -> Outcome:
         logger.exception("could not build the alert; publishing the raw event instead")
         metrics.add_metric(name="AlertsUnformatted", unit=MetricUnit.Count, value=1)
         notification = fallback_notification(config, event, exc)
+    return _publish(config, notification)
 
+
+def _publish(config: NotifierConfig, notification: Notification) -> Outcome:
     try:
         message_id = publisher.publish(config.topic_arn, notification)
     except Exception:
@@ -76,6 +84,35 @@ def notify(event: Any, config: NotifierConfig) -> Outcome:
     )
     metrics.add_metric(name="AlertsPublished", unit=MetricUnit.Count, value=1)
     return Outcome(status="published", message_id=message_id, subject=notification.subject)
+
+
+def check_raw_schema(config: NotifierConfig, alert: CrawlerSucceeded) -> Notification | Outcome:
+    """The drift alert for the crawler's tables, or the outcome when there is nothing to say."""
+    schema = config.raw_schema
+    assert schema is not None  # parse_event yields CrawlerSucceeded only with a raw schema
+    metrics.add_metric(name="RawSchemaChecks", unit=MetricUnit.Count, value=1)
+    try:
+        found = lookups.raw_tables(schema.database, schema.table_prefix)
+    except lookups.LookupFailed as exc:
+        logger.warning("raw tables not available", extra={"problem": str(exc)})
+        return unchecked_notification(config, alert, f"the raw tables could not be read: {exc}")
+    tables = raw_schema.crawler_tables(schema, found)
+    if not tables:
+        reason = f"crawler {alert.crawler_name!r} has no table {schema.table_prefix}* yet"
+        logger.info("raw schema not compared", extra={"reason": reason})
+        return Outcome(status="checked", reason=reason)
+    drifts = [d for d in (raw_schema.compare(schema, t) for t in tables) if d is not None]
+    metrics.add_metric(name="RawTablesDrifted", unit=MetricUnit.Count, value=len(drifts))
+    if not drifts:
+        reason = f"{', '.join(t.name for t in tables)} match the contract"
+        logger.info("raw schema matches the contract", extra={"tables": [t.name for t in tables]})
+        return Outcome(status="checked", reason=reason)
+    try:
+        return drift_notification(config, alert, drifts)
+    except Exception as exc:  # the alert must still go out
+        logger.exception("could not build the drift alert; publishing the raw facts instead")
+        metrics.add_metric(name="AlertsUnformatted", unit=MetricUnit.Count, value=1)
+        return fallback_notification(config, {"drifts": [d.__dict__ for d in drifts]}, exc)
 
 
 def gather_facts(config: NotifierConfig, alert: JobRunEnded) -> RunFacts:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -18,7 +20,12 @@ ORDERS = Path(__file__).resolve().parents[2] / "pipelines" / "orders.yaml"
 
 
 @pytest.fixture(scope="module")
-def variant(tmp_path_factory: pytest.TempPathFactory) -> Template:
+def variant_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("variant")
+
+
+@pytest.fixture(scope="module")
+def variant(variant_outdir: Path) -> Template:
     data = yaml.safe_load(ORDERS.read_text())
     data["name"] = "orders-flex"
     data["source"]["prefix"] = "orders-flex/"
@@ -26,16 +33,23 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Template:
     data["compaction"] = {"schedule": "cron(0 3 ? * SUN *)"}
     data["job"].update({"execution_class": "flex", "glue_version": "6.0", "max_concurrent_runs": 3})
     spec = PipelineSpec.model_validate(data)
-    app = cdk.App(context=feature_flags(), outdir=str(tmp_path_factory.mktemp("variant")))
+    context = {**feature_flags(), "aws:cdk:enable-path-metadata": True}  # for cfn-lint
+    app = cdk.App(context=context, outdir=str(variant_outdir))
     stacks = build_kit(app, environment=load_environment("dev"), specs=[LoadedSpec(ORDERS, spec)])
     app.synth()  # cdk-nag runs here too: the optional resources pass it as well
     return Template.from_stack(stacks.pipelines["orders-flex"])
 
 
-def test_raw_crawler_never_rewrites_the_contract_table(variant: Template) -> None:
+def test_raw_crawler_keeps_its_own_tables_current_and_never_the_contract_table(
+    variant: Template,
+) -> None:
     [crawler] = variant.find_resources("AWS::Glue::Crawler").values()
     props = crawler["Properties"]
-    assert props["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
+    # Its raw_* tables follow the source, so drift shows; the curated table is outside its grant.
+    assert props["SchemaChangePolicy"] == {
+        "UpdateBehavior": "UPDATE_IN_DATABASE",
+        "DeleteBehavior": "LOG",
+    }
     assert json.loads(props["Configuration"])["CrawlerOutput"]["Partitions"] == {
         "AddOrUpdateBehavior": "InheritFromTable"
     }
@@ -44,7 +58,9 @@ def test_raw_crawler_never_rewrites_the_contract_table(variant: Template) -> Non
     assert props["CrawlerSecurityConfiguration"]
 
 
-def test_crawler_runs_with_the_start_trigger_and_its_failure_alerts(variant: Template) -> None:
+def test_crawler_runs_with_the_start_trigger_and_its_end_reaches_the_notifier(
+    variant: Template,
+) -> None:
     variant.has_resource_properties(
         "AWS::Glue::Trigger",
         {
@@ -58,10 +74,48 @@ def test_crawler_runs_with_the_start_trigger_and_its_failure_alerts(variant: Tem
             "EventPattern": {
                 "source": ["aws.glue"],
                 "detail-type": ["Glue Crawler State Change"],
-                "detail": {"crawlerName": ["gluekit-dev-orders-flex-raw"], "state": ["Failed"]},
+                "detail": {
+                    "crawlerName": ["gluekit-dev-orders-flex-raw"],
+                    "state": ["Failed", "Succeeded"],
+                },
             },
         },
     )
+
+
+def test_notifier_reads_only_this_pipelines_raw_tables(variant: Template) -> None:
+    [policy] = [
+        p
+        for p in variant.find_resources("AWS::IAM::Policy").values()
+        if any(
+            s.get("Sid") == "ReadOwnRawTables"
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        )
+    ]
+    [statement] = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "ReadOwnRawTables"
+    ]  # fmt: skip
+    assert statement["Action"] == ["glue:GetTable", "glue:GetTables"]
+    resources = json.dumps(statement["Resource"])
+    assert ":catalog" in resources
+    assert ":database/gluekit_dev" in resources
+    assert ":table/gluekit_dev/raw_orders_flex_*" in resources
+    assert len(statement["Resource"]) == 3
+    assert "Notifier" in json.dumps(policy["Properties"]["Roles"])
+
+
+def test_notifier_knows_the_contracts_source_columns_and_the_crawlers_tables(
+    variant: Template,
+) -> None:
+    [function] = [
+        f
+        for f in variant.find_resources("AWS::Lambda::Function").values()
+        if "GLUEKIT_NOTIFIER_CONFIG" in json.dumps(f["Properties"].get("Environment", {}))
+    ]
+    rendered = json.dumps(function["Properties"]["Environment"])
+    assert "raw_orders_flex_" in rendered
+    assert "last_modified" in rendered  # a source name, not the curated updated_at
 
 
 def test_compaction_runs_on_its_own_schedule(variant: Template) -> None:
@@ -82,3 +136,16 @@ def test_flex_jobs_on_glue_6(variant: Template) -> None:
         assert props["ExecutionClass"] == "FLEX"
         assert props["GlueVersion"] == "6.0"
         assert props["ExecutionProperty"]["MaxConcurrentRuns"] == 3
+
+
+def test_optional_resources_pass_cfn_lint(variant: Template, variant_outdir: Path) -> None:
+    templates = sorted(str(p) for p in variant_outdir.glob("*.template.json"))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--ignore-checks", "W3005", "--", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode & 0b110 == 0, result.stdout + result.stderr

@@ -329,3 +329,23 @@ def test_gzip_suffixes_must_end_in_gz(write_spec: Callable[..., Path]) -> None:
     [error] = errors_of(write_spec(text))
 
     assert "source: with compression 'gzip' every suffix must end in .gz; got ['.csv']" in error
+
+
+def test_contract_too_large_for_the_notifier_environment_with_the_crawler_on(
+    write_spec: Callable[..., Path],
+) -> None:
+    # 70 columns fit the bridge's budget; with the crawler on, the notifier also carries each
+    # source name and type for the raw schema check, and that does not fit.
+    long_name = "a_rather_long_source_column_name_"
+    columns = "".join(
+        f"    - {{name: c{i}, type: string, source: {long_name}{i}}}\n" for i in range(70)
+    )
+    text = (
+        "name: wide\nsource: {format: csv}\ncrawler: {enabled: true}\n"
+        f"contract:\n  columns:\n{columns}"
+    )
+
+    [error] = errors_of(write_spec(text, file="wide.yaml"))
+
+    assert "contract.columns: the notifier's rendered configuration takes" in error
+    assert "or turn the crawler off" in error
