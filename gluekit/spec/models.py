@@ -9,27 +9,33 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from gluekit.spec.base import StrictModel
 from gluekit.spec.cron import validate_cron
+from gluekit.spec.operations import Alerts, Compaction, Crawler, Job
 from gluekit.spec.patterns import (
     COLUMN_PATTERN,
     NAME_PATTERN,
-    PARAMETER_PATTERN,
-    PATTERN_WORDS,
     PREFIX_PATTERN,
+)
+from gluekit.spec.rules import (
+    DEFAULT_DUPLICATE_KEYS,
+    DEFAULT_REJECT_RATE,
+    DuplicateKeysRule,
+    FreshnessRule,
+    PartitionCompletenessRule,
+    RangeRule,
+    Rule,
+    UniqueKeyRule,
 )
 
 DECIMAL_PATTERN = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
 NUMERIC_TYPES = ("int", "bigint", "double")
 TEMPORAL_TYPES = ("date", "timestamp")
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 # --------------------------------------------------------------------------------------- source
@@ -317,176 +323,6 @@ class Trigger(StrictModel):
 
 def _default_trigger() -> Trigger:
     return Trigger(on_arrival=OnArrival())
-
-
-# ----------------------------------------------------------------------------------- validation
-Severity = Literal["error", "warn"]
-ERROR: Severity = "error"
-SEVERITY_FIELD = Field(ERROR, description="error fails the run; warn is reported only.")
-
-
-class RowCountRule(StrictModel):
-    rule: Literal["row_count"]
-    min: int = Field(1, ge=0, description="Fewest rows a run may publish.")
-    max: int | None = Field(None, ge=0, description="Most rows a run may publish.")
-    severity: Severity = SEVERITY_FIELD
-
-
-class NullRateRule(StrictModel):
-    rule: Literal["null_rate"]
-    column: str = Field(..., description="Contract column.")
-    max: float = Field(0.0, ge=0.0, le=1.0, description="Highest share of nulls, 0..1.")
-    severity: Severity = SEVERITY_FIELD
-
-
-class UniqueKeyRule(StrictModel):
-    rule: Literal["unique_key"]
-    columns: tuple[str, ...] | None = Field(None, description="Default: the primary key.")
-    severity: Severity = SEVERITY_FIELD
-
-
-class FreshnessRule(StrictModel):
-    rule: Literal["freshness"]
-    column: str = Field(..., description="A date or timestamp column.")
-    max_age_hours: float = Field(..., gt=0, description="Newest value must be at most this old.")
-    severity: Severity = SEVERITY_FIELD
-
-
-class AcceptedValuesRule(StrictModel):
-    rule: Literal["accepted_values"]
-    column: str = Field(..., description="Contract column.")
-    values: tuple[str | int | float | bool, ...] = Field(..., min_length=1)
-    severity: Severity = SEVERITY_FIELD
-
-
-class RangeRule(StrictModel):
-    rule: Literal["range"]
-    column: str = Field(..., description="A numeric, date or timestamp column.")
-    min: float | str | None = Field(None, description="Lowest allowed value (inclusive).")
-    max: float | str | None = Field(None, description="Highest allowed value (inclusive).")
-    severity: Severity = SEVERITY_FIELD
-
-    @model_validator(mode="after")
-    def _has_a_bound(self) -> RangeRule:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        return self
-
-
-class RejectRateRule(StrictModel):
-    rule: Literal["reject_rate"]
-    max: float = Field(
-        0.0, ge=0.0, le=1.0, description="Highest share of the rows read that transform rejects."
-    )
-    severity: Severity = SEVERITY_FIELD
-
-
-class DuplicateKeysRule(StrictModel):
-    rule: Literal["duplicate_keys"]
-    max: int = Field(
-        0, ge=0, description="Most primary-key values in a run whose rows differ (conflict)."
-    )
-    max_rows_sharing_key: int | None = Field(
-        None, ge=0, description="Most rows in a run that share their key with another row."
-    )
-    severity: Severity = SEVERITY_FIELD
-
-
-class PartitionCompletenessRule(StrictModel):
-    rule: Literal["partition_completeness"]
-    partition: str | None = Field(None, description="A day partition. Default: the first.")
-    min_rows: int = Field(1, ge=1, description="Fewest rows in each partition.")
-    severity: Severity = SEVERITY_FIELD
-
-
-Rule = Annotated[
-    RowCountRule
-    | NullRateRule
-    | UniqueKeyRule
-    | FreshnessRule
-    | AcceptedValuesRule
-    | RangeRule
-    | PartitionCompletenessRule
-    | RejectRateRule
-    | DuplicateKeysRule,
-    Field(discriminator="rule"),
-]
-# Added unless the spec lists a rule of the same kind: a run that loses rows to quarantine, or
-# silently picks one of two different rows for a key, must say so, not pass.
-DEFAULT_REJECT_RATE = RejectRateRule(rule="reject_rate", max=0.0, severity=ERROR)
-DEFAULT_DUPLICATE_KEYS = DuplicateKeysRule(rule="duplicate_keys", max=0, severity=ERROR)
-
-
-# ------------------------------------------------------------------------------------------ job
-class Job(StrictModel):
-    glue_version: Literal["5.0", "5.1", "6.0"] = Field("5.1", description="Glue version.")
-    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = Field("G.1X")
-    workers: int = Field(
-        2, ge=2, le=299, description="Number of workers (the maximum with auto scaling)."
-    )
-    auto_scaling: bool = Field(True, description="Let Glue use fewer workers when it can.")
-    execution_class: Literal["standard", "flex"] = Field(
-        "standard", description="flex: cheaper, may start later."
-    )
-    timeout_minutes: int = Field(60, ge=1, le=2880, description="Per job run.")
-    retries: int = Field(0, ge=0, le=10, description="Glue retries of a failed job run.")
-    max_concurrent_runs: int = Field(
-        1, ge=1, le=100, description="Concurrent workflow runs (and job runs) allowed."
-    )
-    parameters: dict[str, str] = Field(
-        default_factory=dict,
-        description="Your job parameters (--KEY value) with their defaults; a run may override.",
-    )
-
-    @field_validator("parameters")
-    @classmethod
-    def _parameter_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not re.fullmatch(PARAMETER_PATTERN, key):
-                allowed = PATTERN_WORDS[PARAMETER_PATTERN]
-                raise ValueError(f"parameter name '{key}' is not allowed; allowed: {allowed}")
-            if key.lower().startswith(("gluekit", "job_", "workflow_")) or key in RESERVED_ARGS:
-                raise ValueError(f"parameter name '{key}' is reserved by gluekit or Glue")
-        return value
-
-
-RESERVED_ARGS = frozenset({"JOB_NAME", "WORKFLOW_NAME", "WORKFLOW_RUN_ID", "manifest", "TempDir"})
-
-
-# ------------------------------------------------------------------------------ alerts and more
-class Alerts(StrictModel):
-    emails: tuple[str, ...] = Field((), description="Added to the environment's alert e-mails.")
-    expected_every_hours: float = Field(
-        24, gt=0, le=24 * 7, description="Alarm when no publish succeeds within this time."
-    )
-
-    @field_validator("emails")
-    @classmethod
-    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [e for e in value if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e)]
-        if bad:
-            raise ValueError(f"not an e-mail address: {bad}")
-        return value
-
-
-class Crawler(StrictModel):
-    enabled: bool = Field(False, description="Create a crawler over the pipeline's raw prefix.")
-
-
-class Compaction(StrictModel):
-    schedule: str | None = Field(None, description="EventBridge cron for the compact job.")
-    target_file_mb: int = Field(128, ge=16, le=1024, description="Aimed-for Parquet file size.")
-    keep_snapshots_days: int = Field(
-        7,
-        ge=1,
-        le=3650,
-        description="Days of curated table history (snapshots) kept for time travel and rollback.",
-    )
-
-    @field_validator("schedule")
-    @classmethod
-    def _valid_cron(cls, value: str | None) -> str | None:
-        return None if value is None else validate_cron(value)
 
 
 # ------------------------------------------------------------------------------------- pipeline
