@@ -2,8 +2,9 @@
 
 Every trigger ends here: an arrival (after its objects are PENDING), the tick (every minute),
 the end of a workflow run, and a scheduled pipeline's cron flush. A run-end event names the run
-it ended (`bridge.run_end`): that run's slot is freed first, settled or not, since Glue may
-still read the run RUNNING for a while. A pass:
+it ended (`bridge.run_end`): that run's slot is freed before the pass (or, when its claims are
+not recorded yet, by the pass once it has recorded them), since Glue may still read the run
+RUNNING for a while. A pass:
 
 1. takes the pipeline's starter lease (`bridge.slots`); when another invocation holds it, asks
    that one for one more pass and returns: starts are single-flight;
