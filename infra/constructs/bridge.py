@@ -251,6 +251,16 @@ class Bridge(Construct):
                 resources=[workflow_arn],
             ),
             iam.PolicyStatement(
+                sid="ReadOwnStepJobRuns",
+                # A run-end event names a job run: its arguments name the workflow run whose
+                # slot the bridge frees (`bridge.run_end`).
+                actions=["glue:GetJobRun"],
+                resources=[
+                    stack.format_arn(service="glue", resource="job", resource_name=names.job(s))
+                    for s in STEPS
+                ],
+            ),
+            iam.PolicyStatement(
                 sid="OwnClaimsOnly",
                 actions=[
                     "dynamodb:GetItem",

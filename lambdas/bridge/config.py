@@ -62,6 +62,9 @@ class BridgeConfig:
     max_files_per_run: int
     max_wait_seconds: int
     max_concurrent_runs: int
+    # The workflow's jobs in step order (the last one ends a run) and their MaxRetries.
+    job_names: tuple[str, ...]
+    job_retries: int
     tick_rule: str
     manifests_prefix: str
     quarantine_prefix: str
@@ -118,6 +121,8 @@ class BridgeConfig:
             max_files_per_run=max_files,
             max_wait_seconds=_integer(data, "max_wait_seconds"),
             max_concurrent_runs=max(1, _integer(data, "max_concurrent_runs")),
+            job_names=_job_names(data),
+            job_retries=_integer(data, "job_retries"),
             tick_rule=_text(data, "tick_rule"),
             manifests_prefix=_text(data, "manifests_prefix"),
             quarantine_prefix=_text(data, "quarantine_prefix", allow_empty=True),
@@ -151,6 +156,13 @@ def _texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
     return tuple(value)
+
+
+def _job_names(data: Mapping[str, Any]) -> tuple[str, ...]:
+    names = _texts(data, "job_names")
+    if not names:
+        raise ConfigError("job_names: expected the workflow's jobs, got none")
+    return names
 
 
 def _integer(data: Mapping[str, Any], key: str) -> int:

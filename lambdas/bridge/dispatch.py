@@ -1,7 +1,10 @@
 """Starting runs from the pending set, one starter per pipeline at a time.
 
 Every trigger ends here: an arrival (after its objects are PENDING), the tick (every minute),
-the end of a workflow run (a slot was freed), and a scheduled pipeline's cron flush. A pass:
+the end of a workflow run, and a scheduled pipeline's cron flush. A run-end event names the run
+it ended (`bridge.run_end`): that run's slot is freed before the pass (or, when its claims are
+not recorded yet, by the pass once it has recorded them), since Glue may still read the run
+RUNNING for a while. A pass:
 
 1. takes the pipeline's starter lease (`bridge.slots`); when another invocation holds it, asks
    that one for one more pass and returns: starts are single-flight;
@@ -78,9 +81,13 @@ def dispatch(
     invocation: Invocation,
     seconds_left: Callable[[], float],
     trigger: Trigger,
+    ended_run_id: str | None = None,
 ) -> DispatchSummary:
+    """`ended_run_id`: a run the run-end event says is over, though Glue may still list it."""
     summary = DispatchSummary(trigger)
     now = invocation.now
+    if ended_run_id is not None:
+        _free_ended(gateways, ended_run_id)
     if trigger is Trigger.FLUSH:
         gateways.slots.request_flush(now)
     elif trigger is Trigger.TICK and next(iter(gateways.claims.waiting(1)), None) is None:
@@ -91,6 +98,8 @@ def dispatch(
         logger.info("another invocation is starting runs; it passes once more", trigger=trigger)
         return summary
     starter = _Starter(config, gateways, invocation, seconds_left, holder, summary)
+    if ended_run_id is not None:
+        starter.ended.add(ended_run_id)
     try:
         while True:
             starter.one_pass()
@@ -106,6 +115,16 @@ def dispatch(
     return summary
 
 
+def _free_ended(gateways: Gateways, run_id: str) -> None:
+    """Free the ended run's slot now, whoever holds the starter lease: the holder's next pass
+    (a deferred invocation asks for one) then finds the slot free."""
+    for entry in gateways.slots.read().runs.values():
+        if entry.run_id == run_id and entry.settled:
+            if gateways.slots.free_ended(entry.batch_id, run_id):
+                logger.info("the ended run's slot is free", batch_id=entry.batch_id, run_id=run_id)
+            return
+
+
 @dataclass
 class _Starter:
     config: BridgeConfig
@@ -116,6 +135,7 @@ class _Starter:
     summary: DispatchSummary
     tried: set[str] = field(default_factory=set)  # claims this invocation put in a batch
     forgotten: set[str] = field(default_factory=set)  # batches found never started
+    ended: set[str] = field(default_factory=set)  # runs a run-end event says are over
 
     def one_pass(self) -> None:
         slots = self.gateways.slots.read()
@@ -263,6 +283,10 @@ class _Starter:
                 )
                 self.gateways.slots.record_run(entry.batch_id, entry.run_id, settled=True)
                 logger.info("a crashed start's run recorded", batch_id=entry.batch_id)
+            if entry.run_id in self.ended:
+                # Settled above: its claims are STARTED, so freeing it cannot rerun them.
+                self.gateways.slots.free(entry.batch_id)
+                continue
             entries.append(entry)
         if len(entries) < self.config.max_concurrent_runs:
             return entries

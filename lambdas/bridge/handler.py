@@ -9,7 +9,8 @@ pending set when a slot is free:
 - an EventBridge "Scheduled Event" (source aws.events): the pipeline's tick rule (every minute)
   or, on a scheduled pipeline, its cron flush rule;
 - a "Glue Job State Change" (source aws.glue) from the run-end rule: the last job succeeded or
-  a job failed, so a run slot is (about to be) free.
+  a job failed, so the run is over and its slot is freed on the event (`bridge.run_end`), even
+  while GetWorkflowRun still reads it RUNNING.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge import clock, intake
 from bridge.config import CONFIG_ENV, BridgeConfig, load_config
 from bridge.dispatch import DispatchSummary, Trigger, dispatch
+from bridge.run_end import ended_run_id, job_end_of
 from bridge.runtime import Gateways, Invocation
 from bridge.telemetry import Tally, Waiting, logger, metrics, publish, tracer
 
@@ -78,7 +80,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
     trigger = trigger_of(event, config)
     if trigger is None:
         raise UnsupportedEvent(f"not an event the bridge handles: keys {sorted(event)}")
-    summary = dispatch(config, gateways, invocation, seconds_left, trigger)
+    ended = None
+    if trigger is Trigger.RUN_END and (end := job_end_of(event)) is not None:
+        ended = ended_run_id(end, config, gateways.runs)
+    summary = dispatch(config, gateways, invocation, seconds_left, trigger, ended)
     publish(summary.tally, config.pipeline, _waiting(config, gateways, invocation, count=True))
     return summary.as_response()
 

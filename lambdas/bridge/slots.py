@@ -127,6 +127,21 @@ class DynamoSlotStore:
     def free(self, batch_id: str) -> None:
         self._update("REMOVE runs.#b", {}, None, names={"#b": batch_id})
 
+    def free_ended(self, batch_id: str, run_id: str) -> bool:
+        """Free the slot of a run known to be over, if its claims are recorded.
+
+        No lease needed: removing a finished run's entry only makes room, and `reserve` checks
+        the count itself. An unsettled entry stays for the lease holder, which records its
+        claims first (freed unsettled, they would look like a crashed start's and be taken
+        into a second run).
+        """
+        return self._update(
+            "REMOVE runs.#b",
+            {":run": {"S": run_id}, ":yes": {"BOOL": True}},
+            "runs.#b.run_id = :run AND runs.#b.settled = :yes",
+            names={"#b": batch_id},
+        )
+
     def request_flush(self, now: float) -> None:
         """Scheduled pipelines: everything accepted until now is due."""
         self._update(

@@ -7,6 +7,8 @@ retried, and looks for the batch's run before retrying a request whose outcome i
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.aws import client, single_attempt_client
 
 # The largest page GetWorkflowRuns serves.
@@ -30,6 +32,14 @@ class WorkflowRuns:
             Name=self.workflow_name, RunId=run_id, IncludeGraph=False
         )
         return str(response["Run"].get("Status", "")) in ACTIVE_STATES
+
+    def job_run(self, job_name: str, job_run_id: str) -> dict[str, Any]:
+        """GetJobRun's JobRun: its arguments name the workflow run that started it."""
+        response = client("glue").get_job_run(
+            JobName=job_name, RunId=job_run_id, PredecessorsIncluded=False
+        )
+        run: dict[str, Any] = response["JobRun"]
+        return run
 
     def find_by_batch_id(self, batch_id: str) -> str | None:
         """The id of the run started for `batch_id`, or None.

@@ -267,6 +267,18 @@ def test_bridge_may_start_only_its_own_workflow(orders: Template) -> None:
     assert "*" not in json.dumps(statement["Resource"])
 
 
+def test_bridge_reads_only_its_own_step_job_runs(orders: Template) -> None:
+    [statement] = [
+        s for s in statements_of(orders, "BridgeFunctionRole") if "glue:GetJobRun" in actions_of(s)
+    ]
+    assert actions_of(statement) == ["glue:GetJobRun"]
+    resources = json.dumps(statement["Resource"])
+    assert "*" not in resources
+    for step in ("transform", "validate", "publish"):
+        assert f"job/gluekit-dev-orders-{step}" in resources
+    assert "compact" not in resources
+
+
 def test_scheduled_pipeline_flushes_on_its_cron(events: Template) -> None:
     events.has_resource_properties(
         "AWS::Events::Rule",
