@@ -17,6 +17,7 @@ Partitions are hidden: the spec's ``dt`` from ``created_at`` by ``day`` becomes 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,7 +78,9 @@ def local_catalog_name(warehouse: str) -> str:
 
 def local_warehouse(config: JobConfig, local_root: str) -> str:
     """``file://<root>/<curated bucket>/``: the table lands in ``<db>/<table>/`` beneath."""
-    return f"file://{local_root.rstrip('/')}/{config.buckets.curated}/"
+    # An absolute path: 'file://.local/...' would name a host, not a folder.
+    root = os.path.abspath(local_root)
+    return f"file://{root.rstrip('/')}/{config.buckets.curated}/"
 
 
 def curated_table(spark: SparkSession, config: JobConfig, local_root: str | None) -> CuratedTable:

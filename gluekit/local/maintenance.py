@@ -24,7 +24,7 @@ def history(spec: PipelineSpec, prefix: str, workdir: Path) -> list[dict[str, An
         raise FileNotFoundError(
             f"no curated table for '{spec.name}' in {workdir}: run 'gluekit local run' first"
         )
-    table = StaticTable.from_metadata(metadata.as_uri())
+    table = StaticTable.from_metadata(metadata.resolve().as_uri())
     current = table.current_snapshot()
     rows = []
     for snapshot in table.metadata.snapshots:

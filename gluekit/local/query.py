@@ -44,7 +44,7 @@ def read_table(spec: PipelineSpec, prefix: str, workdir: Path) -> Any:
         raise FileNotFoundError(
             f"no curated table for '{spec.name}' under {folder}: run 'gluekit local run' first"
         )
-    return StaticTable.from_metadata(metadata.as_uri()).scan().to_arrow()
+    return StaticTable.from_metadata(metadata.resolve().as_uri()).scan().to_arrow()
 
 
 def query(

@@ -98,6 +98,7 @@ def run_pipeline(
     for noisy in ("gluekit_glue", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
+    workdir = workdir.resolve()  # Spark and Iceberg need absolute file:// locations
     clock = LocalClock(now or system_now())
     with (
         _local_environment(),

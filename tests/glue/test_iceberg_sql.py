@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from gluekit.render import GLUE_CATALOG, glue_catalog_conf
 from gluekit_glue import iceberg
@@ -64,3 +67,16 @@ def test_glue_and_local_catalogs_differ_only_in_their_settings() -> None:
 def test_timestamps_reach_sql_in_utc() -> None:
     moment = datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
     assert iceberg.timestamp_literal(moment) == "TIMESTAMP '2026-11-22 07:30:00'"
+
+
+def test_a_relative_local_root_gives_an_absolute_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the local runner's default workdir, '.local', relative to where the user stands
+    monkeypatch.chdir(tmp_path)
+    config = parse_config(rendered_configs()["orders"])
+
+    warehouse = iceberg.local_warehouse(config, ".local/s3")
+
+    # THEN a file:// URI of a folder ('file://.local/...' would name a host called '.local')
+    assert warehouse == f"file://{tmp_path}/.local/s3/{config.buckets.curated}/"
