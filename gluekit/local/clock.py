@@ -35,8 +35,11 @@ class LocalClock:
 
 
 def system_now() -> datetime:
-    """The machine's clock: read only when the user did not say when a run happens."""
-    return datetime.now(UTC)
+    """The machine's clock, through the jobs' clock module (the one place that reads it): used
+    only when the user did not say when a run happens."""
+    from gluekit_glue.clock import system_clock
+
+    return system_clock()
 
 
 def parse_instant(text: str) -> datetime:

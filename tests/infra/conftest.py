@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -67,3 +69,13 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize("prod", str(tmp_path_factory.mktemp("cdk-prod")))
+
+
+def cfn_lint(templates: list[str]) -> subprocess.CompletedProcess[str]:
+    """cfn-lint on synthesized templates, W3005 (CDK's DependsOn noise) aside."""
+    return subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--ignore-checks", "W3005", "--", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -15,6 +13,7 @@ from aws_cdk.assertions import Match, Template
 from gluekit.environments import load_environment
 from gluekit.spec import LoadedSpec, PipelineSpec
 from infra.kit import build_kit, feature_flags
+from tests.infra.conftest import cfn_lint
 
 ORDERS = Path(__file__).resolve().parents[2] / "pipelines" / "orders.yaml"
 
@@ -141,11 +140,6 @@ def test_flex_jobs_on_glue_6(variant: Template) -> None:
 def test_optional_resources_pass_cfn_lint(variant: Template, variant_outdir: Path) -> None:
     templates = sorted(str(p) for p in variant_outdir.glob("*.template.json"))
 
-    result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--ignore-checks", "W3005", "--", *templates],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = cfn_lint(templates)
 
     assert result.returncode & 0b110 == 0, result.stdout + result.stderr

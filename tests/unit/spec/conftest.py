@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from gluekit.spec import SpecErrors, load_spec_file
+
 MINIMAL_SPEC = """\
 name: {name}
 source: {{format: csv, prefix: {prefix}}}
@@ -35,3 +37,10 @@ def write_spec(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def errors_of(path: Path, prefix: str = "gluekit-dev") -> list[str]:
+    """The one-line errors loading ``path`` raises."""
+    with pytest.raises(SpecErrors) as caught:
+        load_spec_file(path, prefix)
+    return [str(e) for e in caught.value.errors]

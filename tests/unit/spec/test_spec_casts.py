@@ -5,23 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from gluekit.naming import FoundationNames
 from gluekit.render import glue_job_config
-from gluekit.spec import SpecErrors, load_spec_file
+from gluekit.spec import load_spec_file
 from gluekit_glue.config import parse_config
-from tests.unit.spec.conftest import MINIMAL_SPEC
+from tests.unit.spec.conftest import MINIMAL_SPEC, errors_of
 
 PREFIX = "gluekit-dev"
 FOUNDATION = FoundationNames(PREFIX, "123456789012", "us-east-1")
 BASE = MINIMAL_SPEC.format(name="orders", prefix="orders/")
-
-
-def errors_of(path: Path) -> list[str]:
-    with pytest.raises(SpecErrors) as caught:
-        load_spec_file(path, PREFIX)
-    return [str(e) for e in caught.value.errors]
 
 
 def test_defaults_reach_the_job_config(write_spec: Callable[..., Path]) -> None:

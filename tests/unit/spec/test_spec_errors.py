@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from gluekit.spec import SpecErrors, load_spec_file, load_specs
-from tests.unit.spec.conftest import MINIMAL_SPEC
+from tests.unit.spec.conftest import MINIMAL_SPEC, errors_of
 
 PREFIX = "gluekit-dev"
-
-
-def errors_of(path: Path) -> list[str]:
-    with pytest.raises(SpecErrors) as caught:
-        load_spec_file(path, PREFIX)
-    return [str(e) for e in caught.value.errors]
 
 
 def test_minimal_spec_loads_with_defaults(write_spec: Callable[..., Path]) -> None:
