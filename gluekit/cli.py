@@ -158,7 +158,13 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         if args.to_snapshot
         else {"--rollback_to_time": args.to_time}
     )
-    response = boto3.client("glue").start_job_run(JobName=job, Arguments=arguments)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = boto3.client("glue").start_job_run(JobName=job, Arguments=arguments)
+    except (BotoCoreError, ClientError) as exc:  # no credentials, not deployed, access denied
+        print(f"error: cannot start {job}: {exc}", file=sys.stderr)
+        return 1
     print(f"started {job} run {response['JobRunId']} ({', '.join(arguments)})")
     return 0
 

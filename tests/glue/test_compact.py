@@ -110,6 +110,11 @@ def test_rollback_to_an_unknown_snapshot_fails_clearly(env: PipelineEnv) -> None
         env.run("compact", "orders", "rb-2", "--rollback_to_snapshot", "42", workflow=False)
 
 
+def test_rollback_before_any_publish_fails_clearly(env: PipelineEnv) -> None:
+    with pytest.raises(JobFailed, match=r"no curated table gluekit_dev\.orders to roll back"):
+        env.run("compact", "orders", "rb-3", "--rollback_to_time", "garbage", workflow=False)
+
+
 def test_partition_specs_become_filters_on_the_hidden_partition_source() -> None:
     assert parse_partition_specs("dt=2026-11-20, dt=2026-11-21", ["dt"]) == [
         {"dt": "2026-11-20"},

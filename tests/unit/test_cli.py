@@ -84,6 +84,21 @@ def test_rollback_on_aws_starts_the_compact_job_with_the_target(
     assert "started gluekit-dev-orders-compact run" in capsys.readouterr().out
 
 
+def test_rollback_on_aws_of_a_job_not_deployed_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():  # an account where the pipeline's stack was never deployed
+        status = main(["rollback", "orders", "--to-snapshot", "4711"])
+
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot start gluekit-dev-orders-compact: ")
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_rollback_needs_exactly_one_target(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["rollback", "orders", "--to-snapshot", "1", "--to-time", "2026-11-21"])

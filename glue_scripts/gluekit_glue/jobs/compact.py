@@ -47,10 +47,13 @@ def _compact(context: JobContext, summary: StepSummary) -> None:
         except ValueError as exc:
             raise JobFailed(f"--partitions: {exc}") from exc
     table = curated_table(spark, config, context.options.local_root)
+    rolling_back = bool(context.options.rollback_to_snapshot or context.options.rollback_to_time)
     if not spark.catalog.tableExists(table.name):
+        if rolling_back:  # asked for a state that cannot exist: never report success
+            raise JobFailed(f"no curated table {table.ident} to roll back: nothing published yet")
         summary.details["note"] = f"nothing to do: {table.ident} has no data yet (no publish)"
         return
-    if context.options.rollback_to_snapshot or context.options.rollback_to_time:
+    if rolling_back:
         _rollback(context, table, summary)
         return
     target = config.compaction_target_file_mb * MIB
