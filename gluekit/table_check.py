@@ -144,7 +144,9 @@ def compare_tables(
     return 1 if failed else 0
 
 
-def local_reader(prefix: str, workdir: Path) -> Callable[[JobConfig, PipelineSpec], Metadata | None]:
+def local_reader(
+    prefix: str, workdir: Path
+) -> Callable[[JobConfig, PipelineSpec], Metadata | None]:
     return lambda _config, spec: local_metadata(spec, prefix, workdir)
 
 
@@ -164,8 +166,8 @@ def deployed_reader(region: str | None) -> Callable[[JobConfig, PipelineSpec], M
             return deployed_metadata(clients["glue"], clients["s3"], config.database, config.table)
         except NoRegionError:
             raise TableReadError(
-                "cannot read the deployed tables: no AWS region; set AWS_DEFAULT_REGION, or region: "
-                "in environments.yaml",
+                "cannot read the deployed tables: no AWS region; set AWS_DEFAULT_REGION, or "
+                "region: in environments.yaml",
                 for_all=True,
             ) from None
         except BotoCoreError as exc:  # no credentials, no network

@@ -83,7 +83,9 @@ class Contract:
         return cls(
             columns=tuple(ContractColumn(c.name, c.type, c.nullable) for c in config.columns),
             primary_key=config.primary_key,
-            partition_by=tuple(Partition(p.name, p.from_, p.transform) for p in config.partition_by),
+            partition_by=tuple(
+                Partition(p.name, p.from_, p.transform) for p in config.partition_by
+            ),
         )
 
     def to_json(self) -> str:

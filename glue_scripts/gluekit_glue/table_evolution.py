@@ -95,9 +95,7 @@ def pending_statements(
         place = f" AFTER {_q(spec_names[index - 1])}" if index else " FIRST"
         description = config.column(column.name).description
         comment = f" COMMENT {_literal(description)}" if description else ""
-        statements.append(
-            f"{alter} ADD COLUMN {_q(column.name)} {column.type}{comment}{place}"
-        )
+        statements.append(f"{alter} ADD COLUMN {_q(column.name)} {column.type}{comment}{place}")
     for widening in evolution.widened:
         current = state.column(widening.column)
         if current is None or current.type != widening.new:

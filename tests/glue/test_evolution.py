@@ -4,8 +4,8 @@ touch it (the rules themselves are unit-tested in tests/unit/spec/test_evolution
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
