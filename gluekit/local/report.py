@@ -132,6 +132,9 @@ class LocalReport:
 
 def _run_lines(run: RunOutcome) -> list[str]:
     lines = [f"  run {run.run_id} (batch {run.batch_id}, {len(run.files)} file(s))"]
+    if run.parameters:
+        values = ", ".join(f"{key}={value}" for key, value in sorted(run.parameters.items()))
+        lines.append(f"    job parameters: {values}")
     for step in run.steps:
         rows = ""
         if step.rows_in is not None or step.rows_out is not None:

@@ -405,6 +405,7 @@ class PipelineSpec(StrictModel):
     @model_validator(mode="after")
     def _rules_fit_contract(self) -> PipelineSpec:
         contract = self.curated
+        shape = "output" if self.output else "the contract"
         known = {c.name: c for c in contract.columns}
         partitions = {p.name: p for p in contract.partition_by}
         kinds = [rule.rule for rule in self.validation]
@@ -414,17 +415,17 @@ class PipelineSpec(StrictModel):
         for index, rule in enumerate(self.validation):
             where = f"validation[{index}] ({rule.rule})"
             if isinstance(rule, DuplicateKeysRule) and not contract.primary_key:
-                raise ValueError(f"{where}: the contract has no primary_key to count keys of")
+                raise ValueError(f"{where}: {shape} has no primary_key to count keys of")
             column = getattr(rule, "column", None)
             if column is not None and column not in known:
-                raise ValueError(f"{where}: column '{column}' is not in the contract")
+                raise ValueError(f"{where}: column '{column}' is not in {shape}")
             if isinstance(rule, UniqueKeyRule):
                 cols = rule.columns or contract.primary_key
                 if not cols:
                     raise ValueError(f"{where}: give columns, or a contract primary_key")
                 missing = [c for c in cols if c not in known]
                 if missing:
-                    raise ValueError(f"{where}: columns {missing} are not in the contract")
+                    raise ValueError(f"{where}: columns {missing} are not in {shape}")
             if isinstance(rule, FreshnessRule) and not known[rule.column].is_temporal:
                 raise ValueError(f"{where}: '{rule.column}' must be a date or timestamp column")
             if isinstance(rule, RangeRule):
@@ -433,7 +434,7 @@ class PipelineSpec(StrictModel):
                     raise ValueError(f"{where}: '{rule.column}' must be numeric, date or timestamp")
             if isinstance(rule, PartitionCompletenessRule):
                 if not partitions:
-                    raise ValueError(f"{where}: the contract has no partition_by")
+                    raise ValueError(f"{where}: {shape} has no partition_by")
                 name = rule.partition or contract.partition_by[0].name
                 if name not in partitions:
                     raise ValueError(f"{where}: '{name}' is not a partition")

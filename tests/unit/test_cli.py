@@ -12,7 +12,7 @@ from gluekit.cli import SCHEMA_FILE, main
 
 def test_validate_passes_on_the_example_pipelines(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
-    assert "2 pipeline spec(s) valid" in capsys.readouterr().out
+    assert "3 pipeline spec(s) valid" in capsys.readouterr().out
 
 
 def test_validate_exits_non_zero_and_prints_each_error(
