@@ -3,8 +3,8 @@
 Four scenes on the bundled samples: a day of orders (with a file whose header is wrong, and
 every event delivered twice), an orders file that breaks the validation rules, the nightly
 click-stream batch, and the CRM's customer export joined with the curated orders by the
-customers pipeline's own SQL and Python steps. Each runs the real bridge and notifier handlers on moto and the real Glue
-scripts on local Spark; see gluekit/local/.
+customers pipeline's own SQL and Python steps. Each runs the real bridge and notifier handlers
+on moto and the real Glue scripts on local Spark; see gluekit/local/.
 """
 
 from __future__ import annotations

@@ -28,4 +28,3 @@ def resolve_parameters(
     for source in (job_arguments, run_properties):
         values.update({key: value for key, value in source.items() if key in declared})
     return values
-

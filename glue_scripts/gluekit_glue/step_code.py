@@ -29,7 +29,7 @@ class StepCodeError(ImportError):
 
 
 def package_for(folder: str | Path) -> str:
-    """The package name of a code folder: ``pipelines/customer-orders`` → ``gluekit_code_customer_orders``."""
+    """A code folder's package: ``pipelines/customer-orders`` → ``gluekit_code_customer_orders``."""
     return PACKAGE_PREFIX + re.sub(r"\W", "_", Path(folder).resolve().name)
 
 

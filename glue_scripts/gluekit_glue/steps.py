@@ -196,7 +196,9 @@ def conform_to_curated(frame: DataFrame, config: JobConfig, label: str) -> DataF
         )
     if problems:
         raise StepFailed(f"{label} returned the wrong shape: " + "; ".join(problems))
-    columns = [_required(c.name, label) if not c.nullable else F.col(c.name) for c in config.columns]
+    columns = [
+        _required(c.name, label) if not c.nullable else F.col(c.name) for c in config.columns
+    ]
     lineage = [F.col(name) for name in LINEAGE_TYPES if name in returned]
     return frame.select(*columns, *lineage)
 
@@ -204,8 +206,10 @@ def conform_to_curated(frame: DataFrame, config: JobConfig, label: str) -> DataF
 def _required(name: str, label: str) -> Column:
     """The column, failing the write of a row that holds no value (no extra pass over the data)."""
     message = f"{label}: column '{name}' is null in a row, but it is declared nullable: false"
-    return F.when(F.col(name).isNull(), F.raise_error(F.lit(message))).otherwise(F.col(name)).alias(
-        name
+    return (
+        F.when(F.col(name).isNull(), F.raise_error(F.lit(message)))
+        .otherwise(F.col(name))
+        .alias(name)
     )
 
 

@@ -10,9 +10,9 @@ import yaml
 from pydantic import ValidationError
 
 from gluekit.naming import max_pipeline_name_length, names_too_long
+from gluekit.spec.code import code_folder, python_step_errors
 from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
 from gluekit.spec.models import PipelineSpec
-from gluekit.spec.code import code_folder, python_step_errors
 from gluekit.spec.references import unknown_column_references
 from gluekit.spec.yaml_source import DuplicateKeyError, load_yaml
 

@@ -21,7 +21,6 @@ from gluekit.spec.patterns import (
     NAME_PATTERN,
     PREFIX_PATTERN,
 )
-from gluekit.spec.steps import Lookup, Step, step_problems
 from gluekit.spec.rules import (
     DEFAULT_DUPLICATE_KEYS,
     DEFAULT_REJECT_RATE,
@@ -32,6 +31,7 @@ from gluekit.spec.rules import (
     Rule,
     UniqueKeyRule,
 )
+from gluekit.spec.steps import Lookup, Step, step_problems
 
 DECIMAL_PATTERN = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")

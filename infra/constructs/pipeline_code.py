@@ -28,7 +28,8 @@ class _AsPackage:
         self.folder = folder
         self.package = package
 
-    def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:
+    # jsii calls back with the options as one struct; the keywords are ILocalBundling's typing.
+    def try_bundle(self, output_dir: str, options: object = None, **_keywords: object) -> bool:
         target = Path(output_dir) / self.package
         shutil.copytree(self.folder, target, ignore=shutil.ignore_patterns(*IGNORED))
         # A regular package: zipimport finds it on any Python that Glue runs.

@@ -59,7 +59,8 @@ def test_a_parameter_the_job_does_not_declare_is_an_error_naming_the_step(
     spec_file: Callable[..., Path],
 ) -> None:
     path = spec_file(
-        "steps:\n  - sql: SELECT * FROM input\n  - sql: SELECT * FROM input WHERE amount > :min_amont\n",
+        "steps:\n  - sql: SELECT * FROM input\n"
+        "  - sql: SELECT * FROM input WHERE amount > :min_amont\n",
         "job: {parameters: {min_amount: '0'}}\n",
     )
 
@@ -171,7 +172,9 @@ def test_output_without_steps_and_a_key_left_in_the_contract_are_errors(
     spec_file: Callable[..., Path],
 ) -> None:
     path = spec_file(OUTPUT)
-    path.write_text(path.read_text().replace("contract:\n", "contract:\n  primary_key: [customer_id]\n"))
+    path.write_text(
+        path.read_text().replace("contract:\n", "contract:\n  primary_key: [customer_id]\n")
+    )
 
     [error] = errors_of(path)
 
