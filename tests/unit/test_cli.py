@@ -53,7 +53,8 @@ def test_list_shows_trigger_prefix_and_steps(capsys: pytest.CaptureFixture[str])
     events = next(line for line in lines if line.startswith("events"))
     assert "on arrival (≤20 files, ≤30s)" in orders and "orders/" in orders
     assert "schedule cron(0 1 * * ? *)" in events and "json gzip" in events
-    assert "transform → validate → publish" in orders
+    assert "transform (1 own step) → validate → publish" in orders
+    assert "transform → validate → publish" in events
 
 
 def test_rollback_on_aws_starts_the_compact_job_with_the_target(
