@@ -3,6 +3,7 @@ the curated shape enforced. Tiny frames on the shared session."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -208,3 +209,33 @@ def test_overrides_from_job_arguments_and_run_properties_reach_the_steps(
     assert (by_argument.rows_out, by_argument.details["parameters"]) == (2, {"min_amount": "50"})
     assert (by_property.rows_out, by_property.details["parameters"]) == (1, {"min_amount": "300"})
     assert by_property.details["rows_after_steps"] == 1
+
+
+def test_a_step_that_filters_out_every_row_stages_nothing_and_returns(env: PipelineEnv) -> None:
+    # Adaptive execution turns the plan after an empty shuffle into an empty relation, which
+    # leaves the job's Observation unfilled; the job must still finish (apply_steps sees to it).
+    export = SAMPLES / "orders" / "orders-2026-11-21.csv"
+    manifest = env.put_manifest("orders", [env.put_raw("orders", "a.csv", export)], "none")
+    done: dict[str, Any] = {}
+    job = threading.Thread(
+        target=lambda: done.update(
+            summary=env.run(
+                "transform",
+                "orders",
+                "m-0",
+                "--manifest",
+                manifest,
+                "--min_amount",
+                "1000000",
+                workflow=False,
+            )
+        ),
+        daemon=True,  # a hung job must not keep the test run from ending
+    )
+    job.start()
+    job.join(timeout=120)
+
+    assert "summary" in done, "transform did not finish"
+    summary = done["summary"]
+    assert (summary.rows_in, summary.rows_out, summary.details["rows_after_steps"]) == (6, 0, 0)
+    assert env.staged("orders", "m-0") == []
