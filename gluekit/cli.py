@@ -145,7 +145,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             assert spec.trigger.schedule is not None
             trigger = f"schedule {spec.trigger.schedule.cron}"
-        steps = "transform → validate → publish"
+        own = f" ({len(spec.steps)} own step{'s' if len(spec.steps) > 1 else ''})"
+        steps = f"transform{own if spec.steps else ''} → validate → publish"
         if spec.crawler.enabled:
             steps += " (+ raw crawler)"
         fmt = spec.source.format + (" gzip" if spec.source.compression == "gzip" else "")

@@ -1,9 +1,10 @@
 """`make demo`: the example pipelines end to end on this machine, no AWS account needed.
 
-Three scenes on the bundled samples: a day of orders (with a file whose header is wrong, and
-every event delivered twice), an orders file that breaks the validation rules, and the nightly
-click-stream batch. Each runs the real bridge and notifier handlers on moto and the real Glue
-scripts on local Spark; see gluekit/local/.
+Four scenes on the bundled samples: a day of orders (with a file whose header is wrong, and
+every event delivered twice), an orders file that breaks the validation rules, the nightly
+click-stream batch, and the CRM's customer export joined with the curated orders by the
+customers pipeline's own SQL and Python steps. Each runs the real bridge and notifier handlers
+on moto and the real Glue scripts on local Spark; see gluekit/local/.
 """
 
 from __future__ import annotations
@@ -30,17 +31,21 @@ TRY_QUERY = (
     "SELECT CAST(created_at AS DATE) AS day, count(*) AS orders, sum(amount) AS revenue "
     "FROM orders GROUP BY day ORDER BY day"
 )
+CUSTOMERS_QUERY = (
+    "SELECT customer_id, name, orders, revenue_eur, tier FROM customers ORDER BY customer_id"
+)
 
 
 def main() -> int:
     prefix = load_environment("dev").name_prefix
-    specs = {item.spec.name: item.spec for item in load_specs(DEFAULT_PIPELINES_DIR, prefix)}
+    loaded = {item.spec.name: item for item in load_specs(DEFAULT_PIPELINES_DIR, prefix)}
+    specs = {name: item.spec for name, item in loaded.items()}
     shutil.rmtree(WORKDIR, ignore_errors=True)
     started = time.perf_counter()
 
     scenes = [
         (
-            "1/3 · orders: two daily exports, one file with a wrong header, every event twice",
+            "1/4 · orders: two daily exports, one file with a wrong header, every event twice",
             "orders",
             [
                 "orders/orders-2026-11-20.csv",
@@ -51,16 +56,24 @@ def main() -> int:
             False,
         ),
         (
-            "2/3 · orders: an export that breaks the validation rules (nothing is published)",
+            "2/4 · orders: an export that breaks the validation rules (nothing is published)",
             "orders",
             ["orders/bad/orders-breach.csv"],
             False,
             True,
         ),
         (
-            "3/3 · events: gzip'd JSON lines, collected until the nightly flush",
+            "3/4 · events: gzip'd JSON lines, collected until the nightly flush",
             "events",
             ["events/app-events-2026-11-21.jsonl.gz"],
+            False,
+            False,
+        ),
+        (
+            "4/4 · customers: the CRM export joined with the curated orders (a lookup) by a SQL "
+            "step, tiered by a Python step",
+            "customers",
+            ["customers/customers-2026-11-21.csv"],
             False,
             False,
         ),
@@ -75,6 +88,7 @@ def main() -> int:
             workdir=WORKDIR,
             redeliver=redeliver,
             now=DEMO_NOW,
+            code_dir=loaded[pipeline].code_dir,
         )
         print()
         print(report.as_text())
@@ -89,6 +103,9 @@ def main() -> int:
 
     columns, rows = query(specs["orders"], TRY_QUERY, prefix=prefix, workdir=WORKDIR)
     print(f"\n{'═' * 100}\nThe curated orders table now:\n")
+    print(format_table(columns, rows))
+    columns, rows = query(specs["customers"], CUSTOMERS_QUERY, prefix=prefix, workdir=WORKDIR)
+    print("\nThe curated customers table (vip from vip_revenue = 200 EUR):\n")
     print(format_table(columns, rows))
     print(f"\nDemo finished in {time.perf_counter() - started:.0f} s.")
     print(f"Curated data lies under {WORKDIR / 's3'} (one folder per emulated bucket).")

@@ -12,6 +12,7 @@ from typing import Any
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
 from gluekit.spec.models import PipelineSpec
+from gluekit.spec.steps import Lookup
 
 BRIDGE_CONFIG_ENV = "GLUEKIT_BRIDGE_CONFIG"
 NOTIFIER_CONFIG_ENV = "GLUEKIT_NOTIFIER_CONFIG"
@@ -33,25 +34,17 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
             "timezone": spec.source.timezone,
             "on_unknown_columns": spec.source.on_unknown_columns,
         },
-        "columns": [
-            {
-                "name": c.name,
-                "type": c.type,
-                "nullable": c.nullable,
-                "source": c.source_name,
-                "format": c.format,
-                "true_values": list(c.true_values) if c.true_values else None,
-                "false_values": list(c.false_values) if c.false_values else None,
-                "description": c.description,
-            }
-            for c in spec.contract.columns
-        ],
-        "primary_key": list(spec.contract.primary_key),
-        "order_by": spec.contract.order_by,
+        # The curated table's shape, which dedupe, partitions, validate and publish work on.
+        "columns": _curated_columns(spec),
+        "primary_key": list(spec.curated.primary_key),
+        "order_by": spec.curated.order_by,
         "partition_by": [
             {"name": p.name, "from": p.from_, "transform": p.transform}
-            for p in spec.contract.partition_by
+            for p in spec.curated.partition_by
         ],
+        # When steps change the shape, the contract's columns are what transform reads and casts.
+        **({"source_columns": _contract_columns(spec)} if spec.output else {}),
+        **user_logic_config(spec, foundation),
         "validation": [rule.model_dump(mode="json") for rule in spec.rules],
         "buckets": _buckets(foundation),
         "prefixes": {
@@ -67,6 +60,67 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
         "metrics_namespace": METRICS_NAMESPACE,
         "compaction_target_file_mb": spec.compaction.target_file_mb,
         "keep_snapshots_days": spec.compaction.keep_snapshots_days,
+    }
+
+
+def _contract_columns(spec: PipelineSpec) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "type": c.type,
+            "nullable": c.nullable,
+            "source": c.source_name,
+            "format": c.format,
+            "true_values": list(c.true_values) if c.true_values else None,
+            "false_values": list(c.false_values) if c.false_values else None,
+            "description": c.description,
+        }
+        for c in spec.contract.columns
+    ]
+
+
+def _curated_columns(spec: PipelineSpec) -> list[dict[str, Any]]:
+    if spec.output is None:
+        return _contract_columns(spec)
+    return [
+        {"name": c.name, "type": c.type, "nullable": c.nullable, "description": c.description}
+        for c in spec.output.columns
+    ]
+
+
+def user_logic_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
+    """Steps, lookups, the declared job parameters and the package the Python steps ship in."""
+    return {
+        "parameters": dict(spec.job.parameters),
+        "steps": [
+            {"sql": step.sql, "python": step.python, "description": step.description}
+            for step in spec.steps
+        ],
+        "lookups": [_lookup(lookup, foundation) for lookup in spec.lookups],
+        "code_package": code_package(spec) if spec.python_steps else None,
+    }
+
+
+def code_package(spec: PipelineSpec) -> str:
+    """The Python package the pipeline's code folder ships as (never a name another library
+    could have: a pipeline called 'json' must not hide the standard library's)."""
+    return f"gluekit_code_{spec.table_name}"
+
+
+def _lookup(lookup: Lookup, foundation: FoundationNames) -> dict[str, Any]:
+    if lookup.pipeline is not None:
+        table = PipelineNames(foundation.prefix, lookup.pipeline).table
+        return {
+            "name": lookup.name,
+            "database": foundation.database,
+            "table": table,
+            "format": "iceberg",
+        }
+    return {
+        "name": lookup.name,
+        "database": lookup.database,
+        "table": lookup.table_name,
+        "format": lookup.table_format,
     }
 
 

@@ -75,6 +75,7 @@ def add_pipeline(
         spec=spec,
         environment=environment,
         foundation=foundation,
+        code_dir=item.code_dir,
         env=deploy_env,
         description=f"gluekit {environment.name}: pipeline {spec.name}"[:1024],
     )

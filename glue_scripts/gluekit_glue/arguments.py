@@ -23,6 +23,8 @@ Arguments (Glue passes each as two argv items, ``--NAME value``):
 ``--rollback_to_time``      a snapshot id, or to the snapshot current at an ISO 8601 instant.
 ``--gluekit_local_root``    run on the local machine: Spark reads and writes
                             ``<root>/<bucket>/<key>`` instead of S3 (see ``storage``).
+``--gluekit_local_code``    run on the local machine: the pipeline's code folder, which Glue
+                            gets as ``--extra-py-files`` (see ``step_code``).
 ``--<parameter>``           the pipeline's own parameters (spec ``job.parameters``, e.g.
                             ``--min_amount 0``) reach ``run`` as ``options.extra``.
 ==========================  ===================================================================
@@ -67,6 +69,7 @@ OPTIONAL = (
     "rollback_to_snapshot",
     "rollback_to_time",
     "gluekit_local_root",
+    "gluekit_local_code",
 )
 # Arguments Glue itself passes or reserves: never the pipeline's parameters.
 GLUE_ARGUMENTS = frozenset(
@@ -100,6 +103,7 @@ class JobOptions:
     workflow_name: str | None = None
     workflow_run_id: str | None = None
     local_root: str | None = None
+    local_code: str | None = None
     manifest: str | None = None
     partitions: str | None = None
     rollback_to_snapshot: str | None = None
@@ -144,6 +148,7 @@ def resolve_options(argv: Sequence[str]) -> JobOptions:
         workflow_name=resolved.get("WORKFLOW_NAME"),
         workflow_run_id=resolved.get("WORKFLOW_RUN_ID"),
         local_root=resolved.get("gluekit_local_root"),
+        local_code=resolved.get("gluekit_local_code"),
         manifest=manifest,
         partitions=resolved.get("partitions"),
         rollback_to_snapshot=resolved.get("rollback_to_snapshot"),

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, TypeVar, cast
+
+from gluekit_glue.step_config import StepConfig, UserLogic, parse_user_logic
 
 DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
@@ -210,6 +212,19 @@ class JobConfig:
     metrics_namespace: str
     compaction_target_file_mb: int
     keep_snapshots_days: int = 7
+    # When steps change the shape, `columns` is the curated table and these the contract's
+    # columns that transform reads and casts; empty when both are the same.
+    input_columns: tuple[ColumnConfig, ...] = ()
+    logic: UserLogic = field(default_factory=UserLogic)
+
+    @property
+    def source_columns(self) -> tuple[ColumnConfig, ...]:
+        """The contract's columns: what the source files hold and the casts produce."""
+        return self.input_columns or self.columns
+
+    @property
+    def steps(self) -> tuple[StepConfig, ...]:
+        return self.logic.steps
 
     def column(self, name: str) -> ColumnConfig:
         for column in self.columns:
@@ -281,6 +296,10 @@ def parse_config(text: str | Mapping[str, Any]) -> JobConfig:
         metrics_namespace=reader.text("metrics_namespace"),
         compaction_target_file_mb=reader.integer("compaction_target_file_mb"),
         keep_snapshots_days=reader.optional_integer("keep_snapshots_days") or 7,
+        input_columns=tuple(_column(r) for r in reader.items("source_columns"))
+        if "source_columns" in reader.data
+        else (),
+        logic=parse_user_logic(reader),
     )
     rules = tuple(_rule(r, config) for r in reader.items("validation"))
     return replace(config, validation=rules)

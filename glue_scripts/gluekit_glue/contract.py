@@ -58,7 +58,7 @@ def text_read_schema(source_names: Sequence[str]) -> StructType:
 
 
 def parquet_read_schema(config: JobConfig) -> StructType:
-    return StructType([StructField(c.source, spark_type(c), True) for c in config.columns])
+    return StructType([StructField(c.source, spark_type(c), True) for c in config.source_columns])
 
 
 def dataset_schema(config: JobConfig) -> StructType:

@@ -45,7 +45,7 @@ def find_unknown_columns(
     spark: SparkSession, config: JobConfig, files: Sequence[SourceFile]
 ) -> list[UnknownColumn]:
     """Every column outside the contract's source names, with the files holding it, by name."""
-    known = {c.source for c in config.columns} | {CORRUPT_RECORD}
+    known = {c.source for c in config.source_columns} | {CORRUPT_RECORD}
     if not files:
         return []
     if config.source.format == "csv":

@@ -69,12 +69,18 @@ def add_local_commands(sub: Any, with_specs: Callable[[argparse.ArgumentParser],
 
 
 def pipeline_spec(args: argparse.Namespace) -> tuple[Any, str]:
+    loaded, prefix = loaded_pipeline(args)
+    return loaded.spec, prefix
+
+
+def loaded_pipeline(args: argparse.Namespace) -> tuple[Any, str]:
+    """The named pipeline's LoadedSpec (its spec and where it lies) and the name prefix."""
     from gluekit.cli import load_for
     from gluekit.environments import load_environment
     from gluekit.spec import SpecError, SpecErrors
 
     prefix = load_environment(args.env, args.environments_file).name_prefix
-    specs = {item.spec.name: item.spec for item in load_for(args)}
+    specs = {item.spec.name: item for item in load_for(args)}
     if args.pipeline not in specs:
         where = args.spec or args.pipelines_dir
         raise SpecErrors(
@@ -95,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gluekit.local.runner import run_pipeline
     from gluekit_glue.arguments import ArgumentError, parse_overrides
 
-    spec, prefix = pipeline_spec(args)
+    loaded, prefix = loaded_pipeline(args)
+    spec = loaded.spec
     try:
         now = parse_instant(args.now) if args.now else None
     except ValueError as exc:
@@ -124,6 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             redeliver=args.redeliver,
             overrides=overrides,
             now=now,
+            code_dir=loaded.code_dir,
         )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -49,8 +49,11 @@ class Emulated:
     flush_rule_arn: str
 
 
-def provision(spec: PipelineSpec, prefix: str) -> Emulated:
-    """Create the foundation's and the pipeline's resources inside the running moto."""
+def provision(spec: PipelineSpec, prefix: str, code_dir: Path | None = None) -> Emulated:
+    """Create the foundation's and the pipeline's resources inside the running moto.
+
+    ``code_dir`` is the pipeline's code folder (Python steps): the jobs get it as Glue gets the
+    deployed zip, in their default arguments."""
     foundation = FoundationNames(prefix, ACCOUNT, REGION)
     names = PipelineNames(prefix, spec.name)
     s3 = boto3.client("s3", region_name=REGION)
@@ -61,7 +64,7 @@ def provision(spec: PipelineSpec, prefix: str) -> Emulated:
     )
     create_claims_table(foundation.claims_table)
     _catalog(spec, foundation, names)
-    _glue_workflow(spec, foundation, names)
+    _glue_workflow(spec, foundation, names, code_dir)
 
     sqs = boto3.client("sqs", region_name=REGION)
     bridge_queue = sqs.create_queue(QueueName=names.bridge_queue)["QueueUrl"]
@@ -224,9 +227,13 @@ def _catalog(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNam
     # No curated table: the first publish creates it (an Iceberg table, in the catalog).
 
 
-def _glue_workflow(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames) -> None:
+def _glue_workflow(
+    spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames, code_dir: Path | None
+) -> None:
     glue = boto3.client("glue", region_name=REGION)
     arguments = glue_job_arguments(spec, foundation)
+    if code_dir is not None:
+        arguments["--gluekit_local_code"] = str(code_dir.resolve())
     for step in (*STEPS, "compact"):
         glue.create_job(
             Name=names.job(step),

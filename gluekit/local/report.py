@@ -29,6 +29,7 @@ class StepOutcome:
     # know and the files it quarantined (from its step summary)
     reject_reasons: list[dict[str, Any]] = field(default_factory=list)
     rows_deduplicated: int | None = None
+    rows_after_steps: int | None = None  # what the spec's steps returned, when it has steps
     unknown_columns: list[dict[str, Any]] = field(default_factory=list)
     files_rejected: list[dict[str, Any]] = field(default_factory=list)
 
@@ -131,6 +132,9 @@ class LocalReport:
 
 def _run_lines(run: RunOutcome) -> list[str]:
     lines = [f"  run {run.run_id} (batch {run.batch_id}, {len(run.files)} file(s))"]
+    if run.parameters:
+        values = ", ".join(f"{key}={value}" for key, value in sorted(run.parameters.items()))
+        lines.append(f"    job parameters: {values}")
     for step in run.steps:
         rows = ""
         if step.rows_in is not None or step.rows_out is not None:
@@ -169,6 +173,8 @@ def _row_story(step: StepOutcome) -> list[str]:
     ]
     if rejected and not step.reject_reasons:
         lines.append("                   (reasons: see the quarantined rows)")
+    if step.rows_after_steps is not None:
+        lines.append(f"               → after your steps   {_n(step.rows_after_steps)}")
     dropped = step.rows_deduplicated
     lines.append(
         f"               - duplicates dropped {_n(dropped)}"

@@ -84,15 +84,22 @@ def run_pipeline(
     overrides: dict[str, str] | None = None,
     now: datetime | None = None,
     progress: Progress = print,
+    code_dir: Path | None = None,
 ) -> LocalReport:
     """Run `spec` on `drops`; the curated output stays in `workdir` for `gluekit local query`.
 
     ``now`` is the instant the run starts at (default: the machine's clock); the bridge, the
-    jobs and the events all read the run's clock, which starts there.
+    jobs and the events all read the run's clock, which starts there. ``code_dir`` is the
+    pipeline's code folder (`LoadedSpec.code_dir`), which Python steps need.
     """
     missing = [str(p) for p in drops if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"no such file to drop: {', '.join(missing)}")
+    if spec.python_steps and (code_dir is None or not code_dir.is_dir()):
+        raise FileNotFoundError(
+            f"{spec.name} has Python steps: give its code folder (pipelines/{spec.name}/), "
+            f"not {code_dir}"
+        )
     from moto import mock_aws
 
     for noisy in ("gluekit_glue", "py4j"):
@@ -107,7 +114,7 @@ def run_pipeline(
         workflow_concurrency_enforced(),
         measured_job_runs(),
     ):
-        local = _LocalRun(spec, prefix, workdir, progress, overrides or {}, clock)
+        local = _LocalRun(spec, prefix, workdir, progress, overrides or {}, clock, code_dir)
         report = local.run(drops, redeliver)
     report.seconds = time.perf_counter() - started
     return report
@@ -148,6 +155,7 @@ class _LocalRun:
         progress: Progress,
         overrides: dict[str, str],
         clock: LocalClock,
+        code_dir: Path | None = None,
     ):
         from gluekit.local.emulator import provision
 
@@ -157,7 +165,7 @@ class _LocalRun:
         self.progress = progress
         self.overrides = overrides
         self.clock = clock
-        self.emulated = provision(spec, prefix)
+        self.emulated = provision(spec, prefix, code_dir)
         self.names: PipelineNames = self.emulated.names
         self.foundation: FoundationNames = self.emulated.foundation
         self.report = LocalReport(
@@ -374,6 +382,7 @@ class _LocalRun:
                         error=result.error,
                         reject_reasons=list(details.get("reject_reasons") or []),
                         rows_deduplicated=details.get("rows_deduplicated"),
+                        rows_after_steps=details.get("rows_after_steps"),
                         unknown_columns=list(details.get("unknown_columns") or []),
                         files_rejected=list(summary.get("files_rejected") or []),
                     )

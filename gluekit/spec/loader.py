@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from gluekit.naming import max_pipeline_name_length, names_too_long
+from gluekit.spec.code import code_folder, python_step_errors
 from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
 from gluekit.spec.models import PipelineSpec
 from gluekit.spec.references import unknown_column_references
@@ -26,6 +27,11 @@ NOTIFIER_CONFIG_BUDGET = BRIDGE_CONFIG_BUDGET
 class LoadedSpec:
     path: Path
     spec: PipelineSpec
+
+    @property
+    def code_dir(self) -> Path | None:
+        """The folder of the pipeline's Python steps, beside its spec: ``pipelines/<name>/``."""
+        return code_folder(self.path, self.spec) if self.spec.python_steps else None
 
 
 def spec_files(directory: Path) -> list[Path]:
@@ -71,6 +77,9 @@ def load_spec_file(path: Path, prefix: str) -> LoadedSpec:
                 )
             ]
         )
+    code_errors = python_step_errors(path, spec)
+    if code_errors:
+        raise SpecErrors([SpecError(file, where, message) for where, message in code_errors])
     size = bridge_config_size(spec, prefix)
     if size > BRIDGE_CONFIG_BUDGET:
         raise SpecErrors(
@@ -138,8 +147,20 @@ def load_specs(directory: Path, prefix: str) -> list[LoadedSpec]:
 
 
 def cross_spec_errors(loaded: list[LoadedSpec]) -> list[SpecError]:
-    """Problems between specs: a name used twice, raw prefixes that overlap."""
+    """Problems between specs: a name used twice, raw prefixes that overlap, a lookup of a
+    pipeline that does not exist."""
     errors: list[SpecError] = []
+    known = {item.spec.name for item in loaded}
+    for item in loaded:
+        for index, lookup in enumerate(item.spec.lookups):
+            if lookup.pipeline is not None and lookup.pipeline not in known:
+                errors.append(
+                    SpecError(
+                        str(item.path),
+                        f"lookups[{index}].pipeline",
+                        f"no pipeline named '{lookup.pipeline}'; known: {', '.join(sorted(known))}",
+                    )
+                )
     for index, first in enumerate(loaded):
         for second in loaded[index + 1 :]:
             if first.spec.name == second.spec.name:

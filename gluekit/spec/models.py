@@ -31,6 +31,7 @@ from gluekit.spec.rules import (
     Rule,
     UniqueKeyRule,
 )
+from gluekit.spec.steps import Lookup, Step, step_problems
 
 DECIMAL_PATTERN = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
@@ -144,6 +145,20 @@ class Source(StrictModel):
 
 
 # ------------------------------------------------------------------------------------- contract
+def known_type(value: str) -> str:
+    """A contract type in its one spelling ('DECIMAL(12, 2)' → 'decimal(12,2)'), or an error."""
+    value = value.strip().lower()
+    if value in SIMPLE_TYPES:
+        return value
+    match = DECIMAL_PATTERN.match(value)
+    if match:
+        precision, scale = int(match.group(1)), int(match.group(2))
+        if not 1 <= precision <= 38 or scale > precision:
+            raise ValueError("decimal(p,s) needs 1 <= p <= 38 and s <= p")
+        return f"decimal({precision},{scale})"
+    raise ValueError(f"unknown type '{value}'; allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)")
+
+
 class Column(StrictModel):
     name: str = Field(..., pattern=COLUMN_PATTERN, max_length=128, description="Curated name.")
     type: str = Field(
@@ -175,18 +190,7 @@ class Column(StrictModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value in SIMPLE_TYPES:
-            return value
-        match = DECIMAL_PATTERN.match(value)
-        if match:
-            precision, scale = int(match.group(1)), int(match.group(2))
-            if not 1 <= precision <= 38 or scale > precision:
-                raise ValueError("decimal(p,s) needs 1 <= p <= 38 and s <= p")
-            return f"decimal({precision},{scale})"
-        raise ValueError(
-            f"unknown type '{value}'; allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)"
-        )
+        return known_type(value)
 
     @model_validator(mode="after")
     def _boolean_values_fit(self) -> Column:
@@ -286,6 +290,40 @@ class Contract(StrictModel):
         return next(c for c in self.columns if c.name == name)
 
 
+# --------------------------------------------------------------------------------------- output
+class OutputColumn(StrictModel):
+    """A curated column that steps produce: no source name or text format, the steps made it."""
+
+    name: str = Field(..., pattern=COLUMN_PATTERN, max_length=128, description="Curated name.")
+    type: str = Field(
+        ..., description="string, int, bigint, double, decimal(p,s), boolean, date or timestamp."
+    )
+    nullable: bool = Field(True, description="False: a step that leaves it null fails the run.")
+    description: str = Field("", description="Shown in the Data Catalog.")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        return known_type(value)
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES or self.type.startswith("decimal")
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.type in TEMPORAL_TYPES
+
+
+class Output(Contract):
+    """The curated table when steps change the shape: its columns, key and partitions. The key,
+    order and partition checks are the contract's."""
+
+    columns: tuple[OutputColumn, ...] = Field(  # type: ignore[assignment]
+        ..., min_length=1, description="Curated columns, in order, as the last step returns them."
+    )
+
+
 # -------------------------------------------------------------------------------------- trigger
 class OnArrival(StrictModel):
     # The bridge checks and claims each file within one invocation: a thousand fits easily.
@@ -341,6 +379,13 @@ class PipelineSpec(StrictModel):
     alerts: Alerts = Field(default_factory=Alerts)
     crawler: Crawler = Field(default_factory=Crawler)
     compaction: Compaction = Field(default_factory=Compaction)
+    steps: tuple[Step, ...] = Field(
+        (), description="Your SQL and Python logic, run in order after the contract's casts."
+    )
+    lookups: tuple[Lookup, ...] = Field((), description="Tables the steps may read and join.")
+    output: Output | None = Field(
+        None, description="The curated table's columns when the steps change the shape."
+    )
 
     @field_validator("tags")
     @classmethod
@@ -351,8 +396,16 @@ class PipelineSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
+    def _steps_fit(self) -> PipelineSpec:
+        problems = step_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _rules_fit_contract(self) -> PipelineSpec:
-        contract = self.contract
+        contract = self.curated
+        shape = "output" if self.output else "the contract"
         known = {c.name: c for c in contract.columns}
         partitions = {p.name: p for p in contract.partition_by}
         kinds = [rule.rule for rule in self.validation]
@@ -362,17 +415,17 @@ class PipelineSpec(StrictModel):
         for index, rule in enumerate(self.validation):
             where = f"validation[{index}] ({rule.rule})"
             if isinstance(rule, DuplicateKeysRule) and not contract.primary_key:
-                raise ValueError(f"{where}: the contract has no primary_key to count keys of")
+                raise ValueError(f"{where}: {shape} has no primary_key to count keys of")
             column = getattr(rule, "column", None)
             if column is not None and column not in known:
-                raise ValueError(f"{where}: column '{column}' is not in the contract")
+                raise ValueError(f"{where}: column '{column}' is not in {shape}")
             if isinstance(rule, UniqueKeyRule):
                 cols = rule.columns or contract.primary_key
                 if not cols:
                     raise ValueError(f"{where}: give columns, or a contract primary_key")
                 missing = [c for c in cols if c not in known]
                 if missing:
-                    raise ValueError(f"{where}: columns {missing} are not in the contract")
+                    raise ValueError(f"{where}: columns {missing} are not in {shape}")
             if isinstance(rule, FreshnessRule) and not known[rule.column].is_temporal:
                 raise ValueError(f"{where}: '{rule.column}' must be a date or timestamp column")
             if isinstance(rule, RangeRule):
@@ -381,7 +434,7 @@ class PipelineSpec(StrictModel):
                     raise ValueError(f"{where}: '{rule.column}' must be numeric, date or timestamp")
             if isinstance(rule, PartitionCompletenessRule):
                 if not partitions:
-                    raise ValueError(f"{where}: the contract has no partition_by")
+                    raise ValueError(f"{where}: {shape} has no partition_by")
                 name = rule.partition or contract.partition_by[0].name
                 if name not in partitions:
                     raise ValueError(f"{where}: '{name}' is not a partition")
@@ -400,10 +453,19 @@ class PipelineSpec(StrictModel):
         implicit: list[Rule] = []
         if "reject_rate" not in kinds:
             implicit.append(DEFAULT_REJECT_RATE)
-        contract = self.contract
+        contract = self.curated
         if "duplicate_keys" not in kinds and contract.primary_key and not contract.order_by:
             implicit.append(DEFAULT_DUPLICATE_KEYS)
         return (*self.validation, *implicit)
+
+    @property
+    def curated(self) -> Contract:
+        """The curated table's shape: `output` when steps change it, else the contract."""
+        return self.output or self.contract
+
+    @property
+    def python_steps(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.python is not None)
 
     @property
     def raw_prefix(self) -> str:

@@ -45,7 +45,23 @@ class Job(StrictModel):
         return value
 
 
-RESERVED_ARGS = frozenset({"JOB_NAME", "WORKFLOW_NAME", "WORKFLOW_RUN_ID", "manifest", "TempDir"})
+RESERVED_ARGS = frozenset(
+    {
+        "JOB_NAME",
+        "WORKFLOW_NAME",
+        "WORKFLOW_RUN_ID",
+        "manifest",
+        "TempDir",
+        # Run properties the bridge and the jobs write: a run property overrides a parameter of
+        # the same name (gluekit_glue.parameters), so these cannot be parameters.
+        "batch_id",
+        "pipeline",
+        "file_count",
+        "validation_summary",
+        "validation_status",
+        "published_at",
+    }
+)
 
 
 # ------------------------------------------------------------------------------ alerts and more

@@ -38,19 +38,28 @@ def unknown_column_references(data: dict[str, Any]) -> Iterator[tuple[str, str]]
                 f"contract.partition_by[{index}].from",
                 f"'{part['from']}' is not a contract column ({listed})",
             )
+    # With `output`, the rules check the curated columns that the steps produce.
+    output = data.get("output")
+    if isinstance(output, dict) and isinstance(output.get("columns"), list):
+        names = [c.get("name") for c in output["columns"] if isinstance(c, dict)]
+        known = {n for n in names if isinstance(n, str)}
+        listed = ", ".join(sorted(known))
+        kind = "an output"
+    else:
+        kind = "a contract"
     for index, rule in enumerate(_as_list(data.get("validation"))):
         if not isinstance(rule, dict):
             continue
         if unknown(rule.get("column")):
             yield (
                 f"validation[{index}].column",
-                f"'{rule['column']}' is not a contract column ({listed})",
+                f"'{rule['column']}' is not {kind} column ({listed})",
             )
         for position, column in enumerate(_as_list(rule.get("columns"))):
             if unknown(column):
                 yield (
                     f"validation[{index}].columns[{position}]",
-                    f"'{column}' is not a contract column ({listed})",
+                    f"'{column}' is not {kind} column ({listed})",
                 )
 
 

@@ -16,9 +16,10 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
-from gluekit.render import glue_job_arguments
+from gluekit.render import code_package, glue_job_arguments
 from gluekit.spec import PipelineSpec
 from infra.constructs.kit_function import log_retention
+from infra.constructs.pipeline_code import PipelineCode
 from infra.constructs.prefix_grants import (
     RAW_READ_ACTIONS,
     PrefixGrants,
@@ -81,6 +82,7 @@ class GluePipeline(Construct):
         key: kms.IKey,
         database: glue.IDatabase,
         log_retention_days: int,
+        code_dir: Path | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.names = names = PipelineNames(foundation_names.prefix, spec.name)
@@ -112,6 +114,12 @@ class GluePipeline(Construct):
             self, "Library", path=str(GLUE_SCRIPTS_DIR), exclude=_LIBRARY_EXCLUDES
         )
         library = glue.Code.from_bucket(library_zip.bucket, library_zip.s3_object_key)
+        # The pipeline's own Python steps run in transform only.
+        step_code = (
+            [PipelineCode(self, "StepCode", folder=code_dir, package=code_package(spec)).code]
+            if code_dir is not None
+            else []
+        )
         arguments = glue_job_arguments(spec, foundation_names)
         job_class = (
             glue.PySparkFlexEtlJob if job_spec.execution_class == "flex" else glue.PySparkEtlJob
@@ -125,7 +133,7 @@ class GluePipeline(Construct):
                 description=f"gluekit {spec.name}: {step}",
                 role=self.role,
                 script=glue.Code.from_asset(str(GLUE_SCRIPTS_DIR / step / "job.py")),
-                extra_python_files=[library],
+                extra_python_files=[library, *(step_code if step == "transform" else [])],
                 glue_version=_glue_version(job_spec.glue_version),
                 worker_configuration=glue.WorkerConfiguration(
                     worker_type=_worker_type(job_spec.worker_type),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
@@ -9,6 +11,7 @@ from gluekit.environments import Environment
 from gluekit.spec import PipelineSpec
 from infra.constructs.bridge import Bridge
 from infra.constructs.glue_pipeline import GluePipeline
+from infra.constructs.lookup_grants import grant_lookups
 from infra.constructs.monitoring import PipelineMonitoring
 from infra.constructs.notifier import Notifier
 from infra.constructs.prefix_grants import deploy_names
@@ -30,6 +33,7 @@ class PipelineStack(Stack):
         spec: PipelineSpec,
         environment: Environment,
         foundation: FoundationStack,
+        code_dir: Path | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -44,7 +48,9 @@ class PipelineStack(Stack):
             key=foundation.key,
             database=foundation.database,
             log_retention_days=environment.log_retention_days,
+            code_dir=code_dir,
         )
+        grant_lookups(self.glue.role, spec=spec, prefix=environment.name_prefix)
         names = self.glue.names
         workflow_arn = self.format_arn(
             service="glue", resource="workflow", resource_name=names.workflow

@@ -225,22 +225,52 @@ def test_cli_exits_non_zero_on_a_failed_step_and_writes_json(
     assert re.search(r"validate\s+FAILED", capsys.readouterr().out)
 
 
-def test_run_parameters_override_the_specs_defaults(
+def test_run_parameters_override_the_specs_defaults_and_change_what_the_step_keeps(
     specs: dict[str, PipelineSpec], orders_day: LocalReport, workdir: Path
 ) -> None:
     assert orders_day.runs[0].parameters == {"min_amount": "0"}  # the spec's default
+    assert orders_day.runs[0].steps[0].rows_out == 12
 
     report = run_pipeline(
         specs["orders"],
         [SAMPLES / "orders" / "orders-2026-11-21.csv"],
         prefix=PREFIX,
         workdir=workdir,
-        overrides={"min_amount": "5"},
+        overrides={"min_amount": "100"},
         now=NOW,
         progress=lambda _: None,
     )
 
-    assert report.runs[0].parameters == {"min_amount": "5"}
+    [run] = report.runs
+    assert run.parameters == {"min_amount": "100"}
+    transform = run.steps[0]
+    # the export's six orders; the SQL step keeps the one of 100 or more (310.25)
+    assert (transform.rows_in, transform.rows_after_steps, transform.rows_out) == (6, 1, 1)
+    assert "→ after your steps   1" in report.as_text()
+    assert "job parameters: min_amount=100" in report.as_text()
+
+
+def test_customers_join_the_curated_orders_and_take_their_tier_from_a_python_step(
+    orders_day: LocalReport, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the curated orders of the day (orders_day), a lookup of the customers pipeline
+    export = SAMPLES / "customers" / "customers-2026-11-21.csv"
+    common = ["local", "run", "customers", "--now", NOW.isoformat(), "--workdir", str(workdir)]
+
+    # WHEN the CRM export runs through it, with vip_revenue 1000 instead of the spec's 200
+    status = main([*common, "--args", "vip_revenue=1000", "--drop", str(export)])
+
+    # THEN each customer has the EUR value of their orders, and only C-006 reaches 1000
+    assert status == 0
+    assert "job parameters: vip_revenue=1000" in capsys.readouterr().out
+    spec = {i.spec.name: i.spec for i in load_specs(DEFAULT_PIPELINES_DIR, PREFIX)}["customers"]
+    sql = "SELECT customer_id, orders, CAST(revenue_eur AS VARCHAR), tier FROM customers"
+    _, rows = query(spec, sql + " ORDER BY 1", prefix=PREFIX, workdir=workdir)
+    assert len(rows) == 10
+    assert [r for r in rows if r[3] == "vip"] == [("C-006", 1, "1234.56", "vip")]
+    assert ("C-002", 2, "295.10", "regular") in rows  # vip at the spec's 200
+    assert ("C-005", 0, "0.00", "regular") in rows  # only a cancelled order
+    assert ("C-010", 0, "0.00", "regular") in rows  # no order at all
 
 
 def test_cli_rejects_an_unknown_job_parameter(

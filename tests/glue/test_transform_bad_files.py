@@ -146,4 +146,4 @@ def test_step_summary_lists_what_happened(run: dict[str, Any]) -> None:
     assert {"uri", "reason"} <= set(summary["files_rejected"][0])
     assert summary["partitions"] == ["dt=2026-11-20", "dt=2026-11-21"]
     assert summary["started_at"] and summary["finished_at"]
-    assert summary["details"]["parameters"] == {}
+    assert summary["details"]["parameters"] == {"min_amount": "0"}  # the spec's default

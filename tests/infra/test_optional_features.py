@@ -31,6 +31,16 @@ def variant(variant_outdir: Path) -> Template:
     data["crawler"] = {"enabled": True}
     data["compaction"] = {"schedule": "cron(0 3 ? * SUN *)"}
     data["job"].update({"execution_class": "flex", "glue_version": "6.0", "max_concurrent_runs": 3})
+    # Catalog tables as lookups, a Hive-style one and an Iceberg one, outside the kit's buckets.
+    data["lookups"] = [
+        {"name": "fx", "table": "finance.fx_rates", "location": "s3://finance-exports-x/fx/"},
+        {
+            "name": "segments",
+            "table": "crm.segments",
+            "location": "s3://crm-lake-x/segments/",
+            "format": "iceberg",
+        },
+    ]
     spec = PipelineSpec.model_validate(data)
     context = {**feature_flags(), "aws:cdk:enable-path-metadata": True}  # for cfn-lint
     app = cdk.App(context=context, outdir=str(variant_outdir))
@@ -143,3 +153,39 @@ def test_optional_resources_pass_cfn_lint(variant: Template, variant_outdir: Pat
     result = cfn_lint(templates)
 
     assert result.returncode & 0b110 == 0, result.stdout + result.stderr
+
+
+def lookup_statements(template: Template, sid_prefix: str) -> dict[str, dict[str, object]]:
+    found = {}
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Sid", "").startswith(sid_prefix):
+                found[statement["Sid"]] = statement
+    return found
+
+
+def test_catalog_lookups_read_exactly_their_table_and_location(variant: Template) -> None:
+    fx = lookup_statements(variant, "LookupFx")
+    segments = lookup_statements(variant, "LookupSegments")
+
+    assert sorted(fx) == ["LookupFxListing", "LookupFxObjects", "LookupFxTable"]
+    assert fx["LookupFxObjects"]["Action"] == "s3:GetObject"
+    assert json.dumps(fx["LookupFxObjects"]["Resource"]).endswith(
+        ':s3:::finance-exports-x/fx/*"]]}'
+    )
+    assert fx["LookupFxListing"]["Condition"] == {"StringLike": {"s3:prefix": ["fx/*"]}}
+    # a Hive-style table is read with its partitions; an Iceberg table has none in the catalog
+    assert sorted(fx["LookupFxTable"]["Action"]) == [
+        "glue:BatchGetPartition",
+        "glue:GetDatabase",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+        "glue:GetTable",
+    ]
+    assert sorted(segments["LookupSegmentsTable"]["Action"]) == [
+        "glue:GetDatabase",
+        "glue:GetTable",
+    ]
+    tables = json.dumps(fx["LookupFxTable"]["Resource"])
+    assert ":database/finance" in tables and ":table/finance/fx_rates" in tables
+    assert "*" not in tables

@@ -12,7 +12,7 @@ from gluekit.cli import SCHEMA_FILE, main
 
 def test_validate_passes_on_the_example_pipelines(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
-    assert "2 pipeline spec(s) valid" in capsys.readouterr().out
+    assert "3 pipeline spec(s) valid" in capsys.readouterr().out
 
 
 def test_validate_exits_non_zero_and_prints_each_error(
@@ -53,7 +53,8 @@ def test_list_shows_trigger_prefix_and_steps(capsys: pytest.CaptureFixture[str])
     events = next(line for line in lines if line.startswith("events"))
     assert "on arrival (≤20 files, ≤30s)" in orders and "orders/" in orders
     assert "schedule cron(0 1 * * ? *)" in events and "json gzip" in events
-    assert "transform → validate → publish" in orders
+    assert "transform (1 own step) → validate → publish" in orders
+    assert "transform → validate → publish" in events
 
 
 def test_rollback_on_aws_starts_the_compact_job_with_the_target(

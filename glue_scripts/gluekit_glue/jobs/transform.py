@@ -45,6 +45,7 @@ from gluekit_glue.jobs.common import (
 from gluekit_glue.manifest import Manifest, ManifestError, parse_manifest
 from gluekit_glue.preflight import PROBE_BYTES, FileCheck, check_parquet_file, check_text_file
 from gluekit_glue.sources import escape_glob, read_parquet_source, read_text_source
+from gluekit_glue.steps import apply_steps, run_parameters
 from gluekit_glue.storage import ObjectInfo, delete_path, given_path, is_not_found, reported_path
 from gluekit_glue.summary import RejectedFile, StepSummary, utc_now_iso
 from gluekit_glue.transform import (
@@ -101,7 +102,7 @@ def _transform(context: JobContext, summary: StepSummary) -> None:
         batch_id=manifest.batch_id,
         files=len(manifest.files),
         staged=config.staged_uri(context.run_id),
-        parameters=dict(context.options.extra),
+        parameters=run_parameters(context),
     )
     infos = _existing_objects(context, manifest)
     checks = _parallel(lambda info: _preflight(context, info), infos)
@@ -116,7 +117,11 @@ def _transform(context: JobContext, summary: StepSummary) -> None:
     counts = _process(context, summary, inputs)
     summary.rows_in, summary.rows_out = counts.rows_in, counts.rows_out
     summary.rows_rejected, summary.partitions = counts.rows_rejected, list(counts.partitions)
-    summary.details["rows_deduplicated"] = counts.rows_in - counts.rows_rejected - counts.rows_out
+    # Rows dropped by dedupe: steps may drop or add rows too, so not rows_in - rejected - out.
+    deduplicated = counts.duplicate_keys["rows_sharing_key"] - counts.duplicate_keys["keys"]
+    summary.details["rows_deduplicated"] = deduplicated
+    if config.steps and counts.rows_in > counts.rows_rejected:
+        summary.details["rows_after_steps"] = counts.rows_out + deduplicated
     summary.details["reject_reasons"] = list(counts.reject_reasons)
     summary.details["duplicate_keys"] = dict(counts.duplicate_keys)
     if counts.rows_rejected:
@@ -193,7 +198,7 @@ def _preflight(context: JobContext, info: ObjectInfo) -> FileCheck:
         tail = context.storage.read_range(info, max(0, info.size - 4), info.size - 1)
         return check_parquet_file(head, tail, info.size)
     head = context.storage.read_range(info, 0, PROBE_BYTES - 1)
-    expected = [c.source for c in context.config.columns]
+    expected = [c.source for c in context.config.source_columns]
     return check_text_file(head, info.size, source, expected)
 
 
@@ -325,7 +330,8 @@ def _stage_checked(
         return Counts(rows_in, 0, rows_rejected, (), tuple(reasons), NO_DUPLICATES)
     # Some rows are valid, so the plan is not empty and this Observation is filled.
     observed = Observation()
-    staged = staged_rows(valid_rows(checked, config.columns), config, observed, _lineage(inputs))
+    valid = apply_steps(context, valid_rows(checked, config.source_columns), _lineage(inputs))
+    staged = staged_rows(valid, config, observed, _lineage(inputs))
     write_dataset(
         rebalanced(staged, config.partition_names),
         staged_path,
@@ -379,17 +385,17 @@ def _checked_rows(spark: SparkSession, config: JobConfig, inputs: Sequence[Input
     source = config.source
     if source.format == "parquet":
         raw = read_parquet_source(spark, [i.spark_path for i in inputs], config)
-        return check_rows(raw, config.columns, text=False, partitions=config.partition_by)
+        return check_rows(raw, config.source_columns, text=False, partitions=config.partition_by)
     # CSV files may order their columns differently: one read per header order.
     groups: dict[tuple[str, ...], list[str]] = {}
     for item in inputs:
-        order = item.header or tuple(c.source for c in config.columns)
+        order = item.header or tuple(c.source for c in config.source_columns)
         groups.setdefault(order, []).append(item.spark_path)
-    exact = [c.source for c in config.columns if c.decimal or c.type in ("int", "bigint")]
+    exact = [c.source for c in config.source_columns if c.decimal or c.type in ("int", "bigint")]
     frames = [
         check_rows(
             read_text_source(spark, paths, source, order, exact),
-            config.columns,
+            config.source_columns,
             text=True,
             check_utf8=source.csv.encoding == "utf-8",
             partitions=config.partition_by,
