@@ -90,8 +90,14 @@ def glue_catalog_conf(warehouse: str) -> str:
 
     The Iceberg extensions, and ``glue_catalog`` as a GlueCatalog writing with S3FileIO.
     """
+    settings = glue_catalog_settings(warehouse)
+    return " --conf ".join(f"{key}={value}" for key, value in settings.items())
+
+
+def glue_catalog_settings(warehouse: str) -> dict[str, str]:
+    """The Spark settings of ``--conf``, one by one (a blueprint fills in its warehouse)."""
     catalog = f"spark.sql.catalog.{GLUE_CATALOG}"
-    settings = {
+    return {
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         catalog: "org.apache.iceberg.spark.SparkCatalog",
         f"{catalog}.warehouse": warehouse,
@@ -100,7 +106,6 @@ def glue_catalog_conf(warehouse: str) -> str:
         # As locally (gluekit_glue.iceberg.CATALOG_SETTINGS): no stale table after a lost race.
         f"{catalog}.cache-enabled": "false",
     }
-    return " --conf ".join(f"{key}={value}" for key, value in settings.items())
 
 
 ARRIVAL_TIMEOUT_SECONDS = 120
@@ -120,7 +125,11 @@ def bridge_queue_settings(spec: PipelineSpec) -> tuple[int, int, int]:
     return timeout, 6 * timeout, MIN_RECEIVE_COUNT
 
 
-def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
+def bridge_config(
+    spec: PipelineSpec, foundation: FoundationNames, state_machine_arn: str | None = None
+) -> dict[str, Any]:
+    """`state_machine_arn`: the pipeline's state machine, when its orchestrator is step-functions
+    (CDK passes the machine's token, the local runner moto's ARN)."""
     names = PipelineNames(foundation.prefix, spec.name)
     on_arrival = spec.trigger.on_arrival
     return {
@@ -144,6 +153,8 @@ def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, 
         "manifests_prefix": names.manifests_prefix,
         "quarantine_prefix": names.quarantine_prefix,
         "event_source": BRIDGE_EVENT_SOURCE,
+        "orchestrator": spec.orchestrator,
+        "state_machine_arn": state_machine_arn or "",
     }
 
 
@@ -162,6 +173,9 @@ def notifier_config(
         "reports_prefix": names.reports_prefix,
         "manifests_prefix": names.manifests_prefix,
         "raw_schema": _raw_schema(spec, foundation) if spec.crawler.enabled else None,
+        # A name, not the machine's ARN: the machine invokes the notifier (no cycle).
+        "orchestrator": spec.orchestrator,
+        "state_machine_name": names.state_machine,
     }
 
 

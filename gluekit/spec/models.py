@@ -341,6 +341,14 @@ class PipelineSpec(StrictModel):
     alerts: Alerts = Field(default_factory=Alerts)
     crawler: Crawler = Field(default_factory=Crawler)
     compaction: Compaction = Field(default_factory=Compaction)
+    orchestrator: Literal["glue-workflow", "step-functions"] = Field(
+        "glue-workflow",
+        description=(
+            "Who runs transform → validate → publish: a Glue workflow (console resume, simplest) "
+            "or a Step Functions state machine (retries with backoff, timeouts, a catch on "
+            "every step)."
+        ),
+    )
 
     @field_validator("tags")
     @classmethod
