@@ -183,8 +183,9 @@ def failure_event_template(pipeline: str) -> dict[str, Any]:
             "batch_id": "$.batch_id",
             "run_id": "$.run_id",
             "manifest": "$.manifest",
-            "error": f"{ERROR_PATH}.Error",
-            "cause": f"{ERROR_PATH}.Cause",
+            # The whole caught error {Error, Cause}: a path to a Cause that is absent (a task
+            # timeout may carry none) would fail the alert's own task.
+            "error": ERROR_PATH,
         },
     }
 

@@ -69,7 +69,11 @@ def asset_read_acknowledgments(stack: Stack) -> list[Acknowledgment]:
 
 
 class GluePipeline(Construct):
-    """Jobs transform → validate → publish chained by a workflow that only the bridge starts."""
+    """Jobs transform → validate → publish chained by a workflow that only the bridge starts.
+
+    With `orchestrator: step-functions` there is no workflow: the state machine
+    (pipeline_state_machine.py) runs the same jobs, and retries them itself.
+    """
 
     def __init__(
         self,
@@ -117,6 +121,7 @@ class GluePipeline(Construct):
             glue.PySparkFlexEtlJob if job_spec.execution_class == "flex" else glue.PySparkEtlJob
         )
         self.jobs: dict[str, glue.JobBase] = {}
+        in_machine = spec.orchestrator == "step-functions"
         for step in JOB_STEPS:
             self.jobs[step] = job_class(
                 self,
@@ -132,7 +137,9 @@ class GluePipeline(Construct):
                     number_of_workers=job_spec.workers,
                 ),
                 timeout=Duration.minutes(job_spec.timeout_minutes),
-                max_retries=job_spec.retries,
+                # Under the state machine a retried run would get a new id that its task never
+                # sees: the machine retries the step instead (gluekit.orchestration).
+                max_retries=0 if in_machine and step in STEPS else job_spec.retries,
                 # At least the workflow's concurrency, or concurrent runs fail their jobs.
                 max_concurrent_runs=job_spec.max_concurrent_runs,
                 security_configuration=self.security_configuration,
@@ -147,7 +154,7 @@ class GluePipeline(Construct):
         # every commit; a CloudFormation-owned table would reset it on a stack update.
 
         self.crawler = self._raw_crawler(spec, key, database) if spec.crawler.enabled else None
-        self.workflow = self._workflow(spec)
+        self.workflow = None if in_machine else self._workflow(spec)
         if spec.compaction.schedule:
             glue.CfnTrigger(
                 self,
@@ -213,7 +220,7 @@ class GluePipeline(Construct):
         grants.listing("ListOwnQuarantine", "quarantine", names.quarantine_prefix)
         grants.acknowledge()
         grant_key_use(role, key)
-        for statement in (
+        statements = [
             iam.PolicyStatement(
                 sid="OwnWorkflowRuns",
                 # GetWorkflowRun: a resumed run finds its data run through PreviousRunId.
@@ -244,7 +251,10 @@ class GluePipeline(Construct):
                 conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
             ),
             glue_logs_statement(),
-        ):
+        ]
+        if spec.orchestrator == "step-functions":
+            statements.pop(0)  # no workflow runs: the machine passes --run_id and --manifest
+        for statement in statements:
             role.add_to_policy(statement)
         Validations.of(role).acknowledge(
             Acknowledgment(
