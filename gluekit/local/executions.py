@@ -117,11 +117,17 @@ class ExecutionPlayer:
     def _catch(self, step: str, result: StepResult, played: PlayedExecution) -> None:
         """The Catch path: <Step>Failed names the step, NotifyFailure sends the plan's event."""
         job_run = self.glue.get_job_run(JobName=result.job_name, RunId=result.job_run_id)
+        # The task's Cause is the job run as GetJobRun has it, with what this run measured.
+        measured = {
+            "JobRunState": result.state,
+            "ErrorMessage": result.error,
+            "ExecutionTime": max(1, round(result.seconds)),
+        }
         state = {
             **played.input,
             plan.ERROR_PATH.removeprefix("$."): {
                 "Error": plan.JOB_RUN_FAILED,
-                "Cause": json.dumps(job_run["JobRun"], default=str),
+                "Cause": json.dumps({**job_run["JobRun"], **measured}, default=str),
             },
             plan.FAILED_STEP_PATH.removeprefix("$."): step,
         }
