@@ -108,6 +108,15 @@ def glue_catalog_settings(warehouse: str) -> dict[str, str]:
     }
 
 
+# The raw crawler's settings, as deployed and in a blueprint: its raw_* tables follow the source
+# (LOG would freeze them at the first crawl, and drift would not show); deleted files are only
+# logged; partitions inherit the table's schema.
+RAW_CRAWLER_SCHEMA_CHANGE_POLICY = {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"}
+RAW_CRAWLER_CONFIGURATION = json.dumps(
+    {"Version": 1.0, "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}}}
+)
+
+
 ARRIVAL_TIMEOUT_SECONDS = 120
 # A flush claims every pending file one by one: give it Lambda's maximum.
 FLUSH_TIMEOUT_SECONDS = 900

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from itertools import pairwise
 from pathlib import Path
@@ -16,7 +15,11 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
-from gluekit.render import glue_job_arguments
+from gluekit.render import (
+    RAW_CRAWLER_CONFIGURATION,
+    RAW_CRAWLER_SCHEMA_CHANGE_POLICY,
+    glue_job_arguments,
+)
 from gluekit.spec import PipelineSpec
 from infra.constructs.kit_function import log_retention
 from infra.constructs.prefix_grants import (
@@ -322,14 +325,10 @@ class GluePipeline(Construct):
             # the first crawl, and the notifier could not see drift); the contract table is
             # outside the crawler's grant whatever the policy. Deleted files are only logged.
             schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
-                update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"
+                update_behavior=RAW_CRAWLER_SCHEMA_CHANGE_POLICY["UpdateBehavior"],
+                delete_behavior=RAW_CRAWLER_SCHEMA_CHANGE_POLICY["DeleteBehavior"],
             ),
-            configuration=json.dumps(
-                {
-                    "Version": 1.0,
-                    "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
-                }
-            ),
+            configuration=RAW_CRAWLER_CONFIGURATION,
             crawler_security_configuration=self.security_configuration.security_configuration_name,
         )
 
