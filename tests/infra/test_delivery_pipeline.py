@@ -132,6 +132,8 @@ def test_a_missing_or_wrong_delivery_section_is_one_clear_line(tmp_path: Path) -
     with pytest.raises(SpecErrors) as caught:
         load_delivery(environments)
     assert "delivery.connection_arn" in str(caught.value.errors[0])
+    with pytest.raises(SpecErrors, match="unknown environment 'delivery'"):
+        load_environment("delivery", environments)  # a section, not an environment
 
 
 def test_the_pipeline_and_its_stages_pass_cfn_lint(
