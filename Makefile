@@ -56,4 +56,4 @@ bench: setup ## run the benchmarks in bench/ and print their figures
 	$(BIN)/python bench/glue_throughput.py
 
 clean: ## remove generated files (keeps .venv and node_modules)
-	rm -rf cdk.out .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .local dist .pytest_cache .mypy_cache .ruff_cache

@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     from gluekit.local.cli import add_local_commands
 
     add_local_commands(sub, with_specs)
+    from gluekit.blueprint.cli import add_blueprint_commands
+
+    add_blueprint_commands(sub, with_specs)
     return parser
 
 

@@ -11,6 +11,8 @@ from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
 from gluekit.spec.patterns import ACCOUNT_PATTERN, ENVIRONMENT_PATTERN, REGION_PATTERN
 
 DEFAULT_ENVIRONMENTS_FILE = Path(__file__).resolve().parent.parent / "environments.yaml"
+# Top-level sections that are not environments (`delivery`: the kit's own pipeline).
+NOT_ENVIRONMENTS = ("defaults", "delivery")
 # Longest bucket name suffix: "-access-logs-" + 12-digit account + "-" + a 14-character region.
 MAX_PREFIX_LENGTH = 63 - len("-access-logs-") - 12 - 1 - 14
 LOG_RETENTION_DAYS = (
@@ -80,8 +82,8 @@ def load_environment(name: str, path: Path | None = None) -> Environment:
     if not isinstance(data, dict):
         raise SpecErrors([SpecError(str(path), "", "must be a mapping of environment names")])
     defaults = data.get("defaults") or {}
-    known = sorted(k for k in data if k != "defaults")
-    if name not in data:
+    known = sorted(k for k in data if k not in NOT_ENVIRONMENTS)
+    if name not in data or name in NOT_ENVIRONMENTS:
         from difflib import get_close_matches
 
         close = get_close_matches(name, known, n=1)

@@ -22,6 +22,7 @@ LIMITS: dict[str, int] = {
     "eventbridge rule": 64,
     "cloudwatch dashboard": 255,
     "s3 bucket": 63,
+    "step functions state machine": 80,
 }
 STEPS = ("transform", "validate", "publish")
 METRICS_NAMESPACE = "gluekit"
@@ -197,6 +198,21 @@ class PipelineNames:
     def dashboard(self) -> str:
         return self.base
 
+    # The Step Functions orchestrator (spec orchestrator: step-functions).
+    @property
+    def state_machine(self) -> str:
+        return self.base
+
+    @property
+    def state_machine_log_group(self) -> str:
+        # The /aws/vendedlogs/ prefix keeps Step Functions' log delivery within the
+        # resource policy size limit of CloudWatch Logs.
+        return f"/aws/vendedlogs/states/{self.base}"
+
+    @property
+    def execution_ended_rule(self) -> str:
+        return f"{self.base}-exec-ended"
+
     # Places inside the shared buckets.
     @property
     def raw_prefix_default(self) -> str:
@@ -258,10 +274,12 @@ class PipelineNames:
                     self.failure_rule,
                     self.quarantine_rule,
                     self.crawler_failure_rule,
+                    self.execution_ended_rule,
                 ),
                 key=len,
             ),
             "cloudwatch dashboard": self.dashboard,
+            "step functions state machine": self.state_machine,
         }
 
 

@@ -144,8 +144,14 @@ def glue_catalog_conf(warehouse: str) -> str:
 
     The Iceberg extensions, and ``glue_catalog`` as a GlueCatalog writing with S3FileIO.
     """
+    settings = glue_catalog_settings(warehouse)
+    return " --conf ".join(f"{key}={value}" for key, value in settings.items())
+
+
+def glue_catalog_settings(warehouse: str) -> dict[str, str]:
+    """The Spark settings of ``--conf``, one by one (a blueprint fills in its warehouse)."""
     catalog = f"spark.sql.catalog.{GLUE_CATALOG}"
-    settings = {
+    return {
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         catalog: "org.apache.iceberg.spark.SparkCatalog",
         f"{catalog}.warehouse": warehouse,
@@ -154,7 +160,15 @@ def glue_catalog_conf(warehouse: str) -> str:
         # As locally (gluekit_glue.iceberg.CATALOG_SETTINGS): no stale table after a lost race.
         f"{catalog}.cache-enabled": "false",
     }
-    return " --conf ".join(f"{key}={value}" for key, value in settings.items())
+
+
+# The raw crawler's settings, as deployed and in a blueprint: its raw_* tables follow the source
+# (LOG would freeze them at the first crawl, and drift would not show); deleted files are only
+# logged; partitions inherit the table's schema.
+RAW_CRAWLER_SCHEMA_CHANGE_POLICY = {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"}
+RAW_CRAWLER_CONFIGURATION = json.dumps(
+    {"Version": 1.0, "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}}}
+)
 
 
 ARRIVAL_TIMEOUT_SECONDS = 120
@@ -174,7 +188,11 @@ def bridge_queue_settings(spec: PipelineSpec) -> tuple[int, int, int]:
     return timeout, 6 * timeout, MIN_RECEIVE_COUNT
 
 
-def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
+def bridge_config(
+    spec: PipelineSpec, foundation: FoundationNames, state_machine_arn: str | None = None
+) -> dict[str, Any]:
+    """`state_machine_arn`: the pipeline's state machine, when its orchestrator is step-functions
+    (CDK passes the machine's token, the local runner moto's ARN)."""
     names = PipelineNames(foundation.prefix, spec.name)
     on_arrival = spec.trigger.on_arrival
     return {
@@ -198,6 +216,8 @@ def bridge_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, 
         "manifests_prefix": names.manifests_prefix,
         "quarantine_prefix": names.quarantine_prefix,
         "event_source": BRIDGE_EVENT_SOURCE,
+        "orchestrator": spec.orchestrator,
+        "state_machine_arn": state_machine_arn or "",
     }
 
 
@@ -216,6 +236,9 @@ def notifier_config(
         "reports_prefix": names.reports_prefix,
         "manifests_prefix": names.manifests_prefix,
         "raw_schema": _raw_schema(spec, foundation) if spec.crawler.enabled else None,
+        # A name, not the machine's ARN: the machine invokes the notifier (no cycle).
+        "orchestrator": spec.orchestrator,
+        "state_machine_name": names.state_machine,
     }
 
 

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import Stack
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from constructs import Construct
 
+from gluekit.delivery import DeliverySettings
 from gluekit.environments import Environment
 from gluekit.spec import LoadedSpec
 from infra.stacks.foundation_stack import FoundationStack
@@ -38,14 +41,23 @@ class KitStacks:
 def build_kit(app: cdk.App, *, environment: Environment, specs: list[LoadedSpec]) -> KitStacks:
     """Add every stack of `environment` to `app` and turn on the cdk-nag gates."""
     apply_security_checks(app)
+    return add_kit_stacks(app, environment=environment, specs=specs)
+
+
+def add_kit_stacks(
+    scope: Construct, *, environment: Environment, specs: list[LoadedSpec]
+) -> KitStacks:
+    """The foundation and one stack per pipeline, in `scope`: the app, or a pipeline's stage."""
     deploy_env = cdk.Environment(
         account=environment.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
         region=environment.region or os.environ.get("CDK_DEFAULT_REGION"),
     )
     emails = sorted({*environment.alert_emails, *(e for s in specs for e in s.spec.alerts.emails)})
+    # Explicit stack names: inside a pipeline's stage CDK would prefix them with the stage's.
     foundation = FoundationStack(
-        app,
+        scope,
         f"{environment.name_prefix}-foundation",
+        stack_name=f"{environment.name_prefix}-foundation",
         environment=environment,
         alert_emails=emails,
         env=deploy_env,
@@ -54,14 +66,14 @@ def build_kit(app: cdk.App, *, environment: Environment, specs: list[LoadedSpec]
     )
     cdk.Tags.of(foundation).add("gluekit:env", environment.name)
     pipelines = {
-        item.spec.name: add_pipeline(app, item, environment, foundation, deploy_env)
+        item.spec.name: add_pipeline(scope, item, environment, foundation, deploy_env)
         for item in specs
     }
     return KitStacks(foundation, pipelines)
 
 
 def add_pipeline(
-    app: cdk.App,
+    scope: Construct,
     item: LoadedSpec,
     environment: Environment,
     foundation: FoundationStack,
@@ -70,8 +82,9 @@ def add_pipeline(
     """The seam for one pipeline: one stack, tagged for cost attribution."""
     spec = item.spec
     stack = PipelineStack(
-        app,
+        scope,
         f"{environment.name_prefix}-{spec.name}",
+        stack_name=f"{environment.name_prefix}-{spec.name}",
         spec=spec,
         environment=environment,
         foundation=foundation,
@@ -91,3 +104,31 @@ def add_pipeline(
 def apply_security_checks(app: cdk.App) -> None:
     """cdk-nag AwsSolutions and Serverless packs: synth fails on any unacknowledged finding."""
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+
+
+def build_delivery_pipeline(
+    app: cdk.App, *, host: Environment, delivery: DeliverySettings, pipelines_dir: Path
+) -> Stack:
+    """`-c pipeline=true`: the kit's CDK pipeline in `host`, deploying `delivery.stages`."""
+    from gluekit.environments import load_environment
+    from gluekit.spec import load_specs
+    from infra.stacks.delivery_pipeline_stack import DeliveryPipelineStack
+
+    apply_security_checks(app)
+    stages = []
+    for name in delivery.stages:
+        environment = load_environment(name)
+        # Resource names carry the prefix: each stage loads the specs under its own.
+        stages.append((environment, load_specs(pipelines_dir, environment.name_prefix)))
+    return DeliveryPipelineStack(
+        app,
+        f"{host.name_prefix}-delivery",
+        delivery=delivery,
+        host=host,
+        stages=stages,
+        env=cdk.Environment(
+            account=host.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
+            region=host.region or os.environ.get("CDK_DEFAULT_REGION"),
+        ),
+        description="gluekit: the kit's own delivery pipeline (source, test, deploy stages)",
+    )

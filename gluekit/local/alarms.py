@@ -19,8 +19,10 @@ def alarms_that_would_fire(report: LocalReport, names: PipelineNames) -> list[Al
         if run.validation and run.validation.get("status") == "failed"
     ]
     dead_lettered = [f.key for f in report.files if f.outcome == "dead-lettered"]
+    # The state machine catches its steps' failures: its executions' alarm counts them.
+    failures = "execution-failures" if report.orchestrator == "step-functions" else "job-failures"
     found = [
-        ("job-failures", bool(failed_steps), f"failed steps: {', '.join(failed_steps)}"),
+        (failures, bool(failed_steps), f"failed steps: {', '.join(failed_steps)}"),
         ("bridge-dlq-depth", bool(dead_lettered), f"{len(dead_lettered)} delivery(ies) in the DLQ"),
         (
             "quarantined-files",

@@ -114,6 +114,36 @@ def job_state_change(*, job_name: str, job_run_id: str, state: str, message: str
     )
 
 
+def execution_status_change(
+    *,
+    execution_arn: str,
+    state_machine_arn: str,
+    status: str,
+    input_text: str,
+    error: str | None = None,
+    cause: str | None = None,
+) -> dict[str, Any]:
+    """Step Functions' "Step Functions Execution Status Change" for a closed execution."""
+    started = int(utc_now().timestamp() * 1000)
+    return _envelope(
+        "aws.states",
+        "Step Functions Execution Status Change",
+        [execution_arn],
+        {
+            "executionArn": execution_arn,
+            "stateMachineArn": state_machine_arn,
+            "name": execution_arn.rsplit(":", 1)[-1],
+            "status": status,
+            "startDate": started,
+            "stopDate": started,
+            "input": input_text,
+            "output": None,
+            "error": error,
+            "cause": cause,
+        },
+    )
+
+
 class LambdaContext:
     """The parts of Lambda's context object the handlers use."""
 

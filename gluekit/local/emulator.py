@@ -24,6 +24,7 @@ from gluekit.naming import (
     FoundationNames,
     PipelineNames,
 )
+from gluekit.orchestration import STEP_FUNCTIONS
 from gluekit.render import (
     BRIDGE_EVENT_SOURCE,
     QUARANTINE_DETAIL_TYPE,
@@ -47,6 +48,7 @@ class Emulated:
     announcements_capture_url: str
     bridge_queue_arn: str
     flush_rule_arn: str
+    state_machine_arn: str | None = None  # orchestrator step-functions
 
 
 def provision(spec: PipelineSpec, prefix: str, code_dir: Path | None = None) -> Emulated:
@@ -64,7 +66,12 @@ def provision(spec: PipelineSpec, prefix: str, code_dir: Path | None = None) -> 
     )
     create_claims_table(foundation.claims_table)
     _catalog(spec, foundation, names)
-    _glue_workflow(spec, foundation, names, code_dir)
+    _glue_jobs(spec, foundation, names, code_dir)
+    state_machine_arn = None
+    if spec.orchestrator == STEP_FUNCTIONS:
+        state_machine_arn = _state_machine(names)
+    else:
+        _glue_workflow(spec, names)
 
     sqs = boto3.client("sqs", region_name=REGION)
     bridge_queue = sqs.create_queue(QueueName=names.bridge_queue)["QueueUrl"]
@@ -103,6 +110,7 @@ def provision(spec: PipelineSpec, prefix: str, code_dir: Path | None = None) -> 
         announcements_capture_url=announcements_url,
         bridge_queue_arn=bridge_queue_arn,
         flush_rule_arn=f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{names.flush_rule}",
+        state_machine_arn=state_machine_arn,
     )
 
 
@@ -171,6 +179,36 @@ def complete_workflow_run(workflow: str, run_id: str) -> None:
     run.status = "COMPLETED"
 
 
+def _state_machine(names: PipelineNames) -> str:
+    """The pipeline's state machine in moto, which never runs it: gluekit.local.executions plays
+    its executions from gluekit.orchestration, the plan CDK builds the deployed machine from."""
+    definition = {
+        "Comment": "played locally by gluekit.local.executions",
+        "StartAt": "Played",
+        "States": {"Played": {"Type": "Pass", "End": True}},
+    }
+    response = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+        name=names.state_machine,
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/gluekit-local-states",
+        type="STANDARD",
+    )
+    return str(response["stateMachineArn"])
+
+
+def complete_execution(execution_arn: str, status: str, error: str = "", cause: str = "") -> None:
+    """Close a played execution as Step Functions does (moto leaves it RUNNING)."""
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    from gluekit.local.clock import utc_now
+
+    execution = stepfunctions_backends[ACCOUNT][REGION].describe_execution(execution_arn)
+    execution.status = status
+    execution.stop_date = utc_now()
+    execution.error = error or None
+    execution.cause = cause or None
+
+
 def _capture_queue(sqs: Any, name: str) -> tuple[str, str]:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
@@ -227,13 +265,14 @@ def _catalog(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNam
     # No curated table: the first publish creates it (an Iceberg table, in the catalog).
 
 
-def _glue_workflow(
+def _glue_jobs(
     spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames, code_dir: Path | None
 ) -> None:
     glue = boto3.client("glue", region_name=REGION)
     arguments = glue_job_arguments(spec, foundation)
     if code_dir is not None:
         arguments["--gluekit_local_code"] = str(code_dir.resolve())
+    in_machine = spec.orchestrator == STEP_FUNCTIONS
     for step in (*STEPS, "compact"):
         glue.create_job(
             Name=names.job(step),
@@ -245,10 +284,15 @@ def _glue_workflow(
             },
             DefaultArguments=arguments,
             GlueVersion=spec.job.glue_version,
-            MaxRetries=spec.job.retries,
+            # As deployed: under the state machine, the machine retries its steps.
+            MaxRetries=0 if in_machine and step in STEPS else spec.job.retries,
             Timeout=spec.job.timeout_minutes,
             ExecutionProperty={"MaxConcurrentRuns": spec.job.max_concurrent_runs},
         )
+
+
+def _glue_workflow(spec: PipelineSpec, names: PipelineNames) -> None:
+    glue = boto3.client("glue", region_name=REGION)
     glue.create_workflow(Name=names.workflow, MaxConcurrentRuns=spec.job.max_concurrent_runs)
     glue.create_trigger(
         Name=names.start_trigger,

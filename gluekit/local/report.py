@@ -78,6 +78,7 @@ class LocalReport:
     quarantine_location: str = ""
     artifacts: dict[str, str] = field(default_factory=dict)  # what → local folder
     deliveries: int = 0  # SQS records handed to the bridge, redeliveries included
+    orchestrator: str = "glue-workflow"  # who called the jobs: the workflow or the state machine
     redeliveries: int = 0  # records the bridge failed that came back, as SQS brings them
     seconds: float = 0.0
 
@@ -105,7 +106,8 @@ class LocalReport:
             reason = f" — {item.reason}" if item.reason else ""
             lines.append(f"  {item.outcome:<13} {item.key}{reason}")
         lines.append("")
-        lines.append(f"Workflow runs started: {len(self.runs)}")
+        started = "Executions" if self.orchestrator == "step-functions" else "Workflow runs"
+        lines.append(f"{started} started: {len(self.runs)}")
         for run in self.runs:
             lines += _run_lines(run)
         lines.append("")

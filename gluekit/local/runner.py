@@ -38,14 +38,11 @@ from gluekit.local.emulator import (
     record_job_run,
     workflow_concurrency_enforced,
 )
-from gluekit.local.report import (
-    FileOutcome,
-    LocalReport,
-    Notification,
-    RunOutcome,
-    StepOutcome,
-)
+from gluekit.local.outcomes import run_outcome
+from gluekit.local.report import FileOutcome, LocalReport, Notification
+from gluekit.local.scheduler import LocalScheduler, StepResult
 from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
+from gluekit.orchestration import STEP_FUNCTIONS
 from gluekit.render import (
     BRIDGE_CONFIG_ENV,
     NOTIFIER_CONFIG_ENV,
@@ -170,6 +167,7 @@ class _LocalRun:
         self.foundation: FoundationNames = self.emulated.foundation
         self.report = LocalReport(
             pipeline=spec.name,
+            orchestrator=spec.orchestrator,
             # The local Iceberg catalog's table folder: <warehouse>/<database>/<table>.
             curated_location=str(
                 self.local_root
@@ -298,7 +296,7 @@ class _LocalRun:
 
     # ---------------------------------------------------------------------------- functions
     def _configure_functions(self) -> None:
-        bridge = bridge_config(self.spec, self.foundation)
+        bridge = bridge_config(self.spec, self.foundation, self.emulated.state_machine_arn)
         notifier = notifier_config(self.spec, self.foundation, self.emulated.alerts_topic_arn)
         os.environ[BRIDGE_CONFIG_ENV] = json.dumps(bridge)
         os.environ[NOTIFIER_CONFIG_ENV] = json.dumps(notifier)
@@ -329,9 +327,10 @@ class _LocalRun:
         """Play every RUNNING run; True when there was one."""
         import boto3
 
-        from gluekit.local.scheduler import LocalScheduler, StepResult
         from gluekit.local.spark import local_spark
 
+        if self.spec.orchestrator == STEP_FUNCTIONS:
+            return self._play_executions()
         glue = boto3.client("glue")
         runs = [
             run
@@ -341,57 +340,16 @@ class _LocalRun:
         if not runs:
             return False
         local_spark(self.workdir)
-
-        def on_step(job_name: str, result: StepResult | None) -> None:
-            step = job_name.removeprefix(f"{self.names.base}-")
-            if result is None:
-                self.progress(f"  ▶ {step} …")
-            else:
-                mark = "✔" if result.state == "SUCCEEDED" else "✘"
-                self.progress(f"  {mark} {step} {result.state} in {result.seconds:.1f} s")
-
-        scheduler = LocalScheduler(self.names.workflow, self.local_root, on_step, self.overrides)
+        scheduler = self._scheduler()
         for run in sorted(runs, key=lambda r: r["StartedOn"]):
             properties = run.get("WorkflowRunProperties", {})
             run_id = run["WorkflowRunId"]
             self.progress(f"▷ workflow run {run_id} (batch {properties.get('batch_id')})")
             results = scheduler.run(run_id)
-            outcome = RunOutcome(
-                run_id=run_id,
-                batch_id=properties.get("batch_id", ""),
-                files=[
-                    f["key"]
-                    for f in self._read_json(properties.get("manifest"), {}).get("files", [])
-                ],
-            )
             for result in results:
                 record_job_run(
                     result.job_name, result.job_run_id, result.seconds, result.state, result.error
                 )
-                step = result.job_name.removeprefix(f"{self.names.base}-")
-                summary = self._artifact(f"runs/{self.spec.name}/{run_id}/{step}.json") or {}
-                details = summary.get("details") or {}
-                outcome.steps.append(
-                    StepOutcome(
-                        step=step,
-                        state=result.state,
-                        seconds=round(result.seconds, 2),
-                        rows_in=summary.get("rows_in"),
-                        rows_out=summary.get("rows_out"),
-                        rows_rejected=summary.get("rows_rejected"),
-                        error=result.error,
-                        reject_reasons=list(details.get("reject_reasons") or []),
-                        rows_deduplicated=details.get("rows_deduplicated"),
-                        rows_after_steps=details.get("rows_after_steps"),
-                        unknown_columns=list(details.get("unknown_columns") or []),
-                        files_rejected=list(summary.get("files_rejected") or []),
-                    )
-                )
-                if step == "transform":
-                    outcome.parameters = dict(summary.get("details", {}).get("parameters", {}))
-                if step == "publish" and result.state == "SUCCEEDED":
-                    outcome.partitions = [str(p) for p in summary.get("partitions", [])]
-                    outcome.snapshot = summary.get("details", {}).get("snapshot")
                 if result.state != "SUCCEEDED":
                     self._notify(
                         job_state_change(
@@ -401,8 +359,7 @@ class _LocalRun:
                             message=result.error,
                         )
                     )
-            outcome.validation = self._artifact(f"{self.names.reports_prefix}{run_id}.json")
-            self.report.runs.append(outcome)
+            self._record_run(run_id, properties, results)
             complete_workflow_run(self.names.workflow, run_id)
             # The run-end rule: the publish job succeeded, or the step that failed.
             last = results[-1] if results else None
@@ -416,6 +373,55 @@ class _LocalRun:
                     )
                 )
         return True
+
+    def _play_executions(self) -> bool:
+        """The state machine's RUNNING executions, played from its plan (local.executions)."""
+        from gluekit.local.executions import ExecutionPlayer
+        from gluekit.local.spark import local_spark
+
+        assert self.emulated.state_machine_arn is not None
+        player = ExecutionPlayer(
+            self.spec, self.names, self.emulated.state_machine_arn, self._scheduler(), self.clock
+        )
+        executions = player.running()
+        if not executions:
+            return False
+        local_spark(self.workdir)
+        for execution in executions:
+            self.progress(f"▷ execution {execution['name']} of the state machine")
+            played = player.play(execution["executionArn"])
+            if played.failure_event is not None:
+                self._notify(played.failure_event)  # the machine's Catch path
+            self._record_run(played.run_id, played.input, played.results)
+            self._invoke_bridge(played.status_event)  # the run-end rule
+        return True
+
+    def _scheduler(self) -> LocalScheduler:
+        def on_step(job_name: str, result: StepResult | None) -> None:
+            step = job_name.removeprefix(f"{self.names.base}-")
+            if result is None:
+                self.progress(f"  ▶ {step} …")
+            else:
+                mark = "✔" if result.state == "SUCCEEDED" else "✘"
+                self.progress(f"  {mark} {step} {result.state} in {result.seconds:.1f} s")
+
+        return LocalScheduler(self.names.workflow, self.local_root, on_step, self.overrides)
+
+    def _record_run(
+        self, run_id: str, properties: dict[str, Any], results: list[StepResult]
+    ) -> None:
+        """The run in the report, from what its jobs wrote (`properties`: the batch's)."""
+        manifest = self._read_json(properties.get("manifest"), {})
+        self.report.runs.append(
+            run_outcome(
+                self.names,
+                run_id,
+                str(properties.get("batch_id", "")),
+                [f["key"] for f in manifest.get("files", [])],
+                results,
+                self._artifact,
+            )
+        )
 
     # ------------------------------------------------------------------------------ results
     def _collect_file_outcomes(self, drops: list[Path]) -> None:

@@ -73,8 +73,13 @@ class LocalScheduler:
         return results
 
     def _run_job(self, job_name: str, run_id: str) -> StepResult:
-        job = self.glue.get_job(JobName=job_name)["Job"]
         glue_arguments = {"--WORKFLOW_NAME": self.workflow, "--WORKFLOW_RUN_ID": run_id}
+        return self.run_job(job_name, glue_arguments)
+
+    def run_job(self, job_name: str, glue_arguments: dict[str, str]) -> StepResult:
+        """One job run with the arguments its caller passes (a workflow's, or a state
+        machine task's --run_id and --manifest), the real script on local Spark."""
+        job = self.glue.get_job(JobName=job_name)["Job"]
         job_run_id = self.glue.start_job_run(JobName=job_name, Arguments=glue_arguments)["JobRunId"]
         arguments = {
             **job.get("DefaultArguments", {}),

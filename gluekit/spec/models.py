@@ -386,6 +386,14 @@ class PipelineSpec(StrictModel):
     output: Output | None = Field(
         None, description="The curated table's columns when the steps change the shape."
     )
+    orchestrator: Literal["glue-workflow", "step-functions"] = Field(
+        "glue-workflow",
+        description=(
+            "Who runs transform → validate → publish: a Glue workflow (console resume, simplest) "
+            "or a Step Functions state machine (retries with backoff, timeouts, a catch on "
+            "every step)."
+        ),
+    )
 
     @field_validator("tags")
     @classmethod

@@ -3,13 +3,14 @@ bridge starts workflow runs from them on arrival, on the minute's tick and when 
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from gluekit.environments import Environment
@@ -51,9 +52,13 @@ class Bridge(Construct):
         foundation_names: FoundationNames,
         key: kms.IKey,
         workflow_arn: str,
+        state_machine: sfn.IStateMachine | None = None,
     ) -> None:
+        """`state_machine`: the orchestrator of a step-functions pipeline; the bridge then
+        starts its executions instead of workflow runs."""
         super().__init__(scope, construct_id)
         names = PipelineNames(foundation_names.prefix, spec.name)
+        machine_arn = state_machine.state_machine_arn if state_machine else None
 
         timeout, visibility, receives = bridge_queue_settings(spec)
         self.queue = HardenedQueue(
@@ -106,7 +111,7 @@ class Bridge(Construct):
             description=f"gluekit {spec.name}: pre-flight, dedupe, batch, start workflow runs",
             environment={
                 BRIDGE_CONFIG_ENV: Stack.of(self).to_json_string(
-                    bridge_config(spec, foundation_names)
+                    bridge_config(spec, foundation_names, machine_arn)
                 ),
                 "POWERTOOLS_SERVICE_NAME": names.bridge_function,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
@@ -118,6 +123,8 @@ class Bridge(Construct):
         )
         function = self.function = self.lambda_.function
         self._grant(spec, names, function.role, foundation_names.claims_table, workflow_arn, key)
+        if state_machine is not None:
+            self._grant_executions(names, function.role, state_machine)
 
         on_arrival = spec.trigger.on_arrival
         batch_size = on_arrival.max_files if on_arrival else 100
@@ -176,19 +183,23 @@ class Bridge(Construct):
             "RunEndRule",
             rule_name=names.run_end_rule,
             description=f"A {spec.name} run ended (publish succeeded, or a job failed)",
-            event_pattern=events.EventPattern(
-                source=["aws.glue"],
-                detail_type=["Glue Job State Change"],
-                account=[Stack.of(self).account],
-                detail={
-                    "$or": [
-                        {"jobName": [names.job("publish")], "state": ["SUCCEEDED"]},
-                        {
-                            "jobName": [names.job(step) for step in STEPS],
-                            "state": ["FAILED", "TIMEOUT", "STOPPED"],
-                        },
-                    ]
-                },
+            event_pattern=(
+                self._execution_end_pattern(state_machine)
+                if state_machine is not None
+                else events.EventPattern(
+                    source=["aws.glue"],
+                    detail_type=["Glue Job State Change"],
+                    account=[Stack.of(self).account],
+                    detail={
+                        "$or": [
+                            {"jobName": [names.job("publish")], "state": ["SUCCEEDED"]},
+                            {
+                                "jobName": [names.job(step) for step in STEPS],
+                                "state": ["FAILED", "TIMEOUT", "STOPPED"],
+                            },
+                        ]
+                    },
+                )
             ),
             targets=[bridge_target()],
         )
@@ -203,6 +214,54 @@ class Bridge(Construct):
                 schedule=events.Schedule.expression(spec.trigger.schedule.cron),
                 targets=[bridge_target()],
             )
+
+    @staticmethod
+    def _execution_end_pattern(state_machine: sfn.IStateMachine) -> events.EventPattern:
+        """Any end of one of the machine's executions frees its slot (retries are inside)."""
+        return events.EventPattern(
+            source=["aws.states"],
+            detail_type=["Step Functions Execution Status Change"],
+            detail={
+                "stateMachineArn": [state_machine.state_machine_arn],
+                "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
+            },
+        )
+
+    @staticmethod
+    def _grant_executions(
+        names: PipelineNames, role: iam.IRole | None, state_machine: sfn.IStateMachine
+    ) -> None:
+        """Start the pipeline's executions; read them back by the ARN a batch id gives."""
+        assert role is not None
+        stack = Stack.of(role)
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{names.state_machine}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="StartOwnExecutions",
+                actions=["states:StartExecution"],
+                resources=[state_machine.state_machine_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadOwnExecutions",
+                actions=["states:DescribeExecution"],
+                resources=[executions],
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+                f"<AWS::AccountId>:execution:{names.state_machine}:*]",
+                reason="Executions are named after batch ids at run time; the grant covers "
+                "DescribeExecution on this pipeline's state machine's executions only.",
+            )
+        )
 
     @staticmethod
     def _grant(
@@ -238,7 +297,7 @@ class Bridge(Construct):
         table_arn = stack.format_arn(
             service="dynamodb", resource="table", resource_name=claims_table_name
         )
-        for statement in (
+        glue_statements = (
             iam.PolicyStatement(
                 sid="StartOwnWorkflowOnly",
                 # GetWorkflowRun: is a slot's run still running; GetWorkflowRuns: find a
@@ -260,6 +319,10 @@ class Bridge(Construct):
                     for s in STEPS
                 ],
             ),
+        )
+        # With the state machine, the bridge never touches the workflow or the jobs.
+        for statement in (
+            *(glue_statements if spec.orchestrator == "glue-workflow" else ()),
             iam.PolicyStatement(
                 sid="OwnClaimsOnly",
                 actions=[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from itertools import pairwise
 from pathlib import Path
@@ -16,7 +15,12 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
-from gluekit.render import code_package, glue_job_arguments
+from gluekit.render import (
+    RAW_CRAWLER_CONFIGURATION,
+    RAW_CRAWLER_SCHEMA_CHANGE_POLICY,
+    code_package,
+    glue_job_arguments,
+)
 from gluekit.spec import PipelineSpec
 from infra.constructs.kit_function import log_retention
 from infra.constructs.pipeline_code import PipelineCode
@@ -70,7 +74,11 @@ def asset_read_acknowledgments(stack: Stack) -> list[Acknowledgment]:
 
 
 class GluePipeline(Construct):
-    """Jobs transform → validate → publish chained by a workflow that only the bridge starts."""
+    """Jobs transform → validate → publish chained by a workflow that only the bridge starts.
+
+    With `orchestrator: step-functions` there is no workflow: the state machine
+    (pipeline_state_machine.py) runs the same jobs, and retries them itself.
+    """
 
     def __init__(
         self,
@@ -125,6 +133,7 @@ class GluePipeline(Construct):
             glue.PySparkFlexEtlJob if job_spec.execution_class == "flex" else glue.PySparkEtlJob
         )
         self.jobs: dict[str, glue.JobBase] = {}
+        in_machine = spec.orchestrator == "step-functions"
         for step in JOB_STEPS:
             self.jobs[step] = job_class(
                 self,
@@ -140,7 +149,9 @@ class GluePipeline(Construct):
                     number_of_workers=job_spec.workers,
                 ),
                 timeout=Duration.minutes(job_spec.timeout_minutes),
-                max_retries=job_spec.retries,
+                # Under the state machine a retried run would get a new id that its task never
+                # sees: the machine retries the step instead (gluekit.orchestration).
+                max_retries=0 if in_machine and step in STEPS else job_spec.retries,
                 # At least the workflow's concurrency, or concurrent runs fail their jobs.
                 max_concurrent_runs=job_spec.max_concurrent_runs,
                 security_configuration=self.security_configuration,
@@ -155,7 +166,7 @@ class GluePipeline(Construct):
         # every commit; a CloudFormation-owned table would reset it on a stack update.
 
         self.crawler = self._raw_crawler(spec, key, database) if spec.crawler.enabled else None
-        self.workflow = self._workflow(spec)
+        self.workflow = None if in_machine else self._workflow(spec)
         if spec.compaction.schedule:
             glue.CfnTrigger(
                 self,
@@ -221,7 +232,7 @@ class GluePipeline(Construct):
         grants.listing("ListOwnQuarantine", "quarantine", names.quarantine_prefix)
         grants.acknowledge()
         grant_key_use(role, key)
-        for statement in (
+        statements = [
             iam.PolicyStatement(
                 sid="OwnWorkflowRuns",
                 # GetWorkflowRun: a resumed run finds its data run through PreviousRunId.
@@ -252,7 +263,10 @@ class GluePipeline(Construct):
                 conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
             ),
             glue_logs_statement(),
-        ):
+        ]
+        if spec.orchestrator == "step-functions":
+            statements.pop(0)  # no workflow runs: the machine passes --run_id and --manifest
+        for statement in statements:
             role.add_to_policy(statement)
         Validations.of(role).acknowledge(
             Acknowledgment(
@@ -320,14 +334,10 @@ class GluePipeline(Construct):
             # the first crawl, and the notifier could not see drift); the contract table is
             # outside the crawler's grant whatever the policy. Deleted files are only logged.
             schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
-                update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"
+                update_behavior=RAW_CRAWLER_SCHEMA_CHANGE_POLICY["UpdateBehavior"],
+                delete_behavior=RAW_CRAWLER_SCHEMA_CHANGE_POLICY["DeleteBehavior"],
             ),
-            configuration=json.dumps(
-                {
-                    "Version": 1.0,
-                    "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
-                }
-            ),
+            configuration=RAW_CRAWLER_CONFIGURATION,
             crawler_security_configuration=self.security_configuration.security_configuration_name,
         )
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from gluekit.naming import METRICS_NAMESPACE, PipelineNames
@@ -44,9 +45,12 @@ class PipelineMonitoring(Construct):
         bridge_queue: sqs.IQueue,
         bridge_dlq: sqs.IQueue,
         functions: dict[str, lambda_.IFunction],
+        state_machine: sfn.IStateMachine | None = None,
     ) -> None:
+        """`state_machine`: a step-functions pipeline's orchestrator, watched beside its jobs."""
         super().__init__(scope, construct_id)
         self.names = names
+        self.state_machine = state_machine
         action = cw_actions.SnsAction(alerts_topic)
         self.alarms: dict[str, cw.Alarm] = {}
 
@@ -78,7 +82,25 @@ class PipelineMonitoring(Construct):
             self.alarms[key] = created
             return created
 
+        if state_machine is not None:
+            # Every execution that did not publish, whatever ended it; counted by Step
+            # Functions itself, so the alarm works even if the notifier fails.
+            alarm(
+                "execution-failures",
+                cw.MathExpression(
+                    expression="failed + timedOut + aborted",
+                    using_metrics={
+                        "failed": state_machine.metric_failed(period=FIVE_MINUTES),
+                        "timedOut": state_machine.metric_timed_out(period=FIVE_MINUTES),
+                        "aborted": state_machine.metric_aborted(period=FIVE_MINUTES),
+                    },
+                    label="Executions failed, timed out or aborted",
+                    period=FIVE_MINUTES,
+                ),
+                "an execution of the state machine failed, timed out or was stopped",
+            )
         # Counted from the failure rule itself, so the alarm works even if the notifier fails.
+        # (With the state machine the rule watches the jobs it does not run: compact.)
         alarm(
             "job-failures",
             cw.Metric(
@@ -240,6 +262,26 @@ class PipelineMonitoring(Construct):
             graph("Validation", "ValidationRulesFailed", "ValidationFailed"),
             graph("Publishes", "PublishSucceeded", "PartitionsPublished"),
         )
+        if self.state_machine is not None:
+            machine = self.state_machine
+            dashboard.add_widgets(
+                cw.GraphWidget(
+                    title="Executions",
+                    width=12,
+                    left=[
+                        machine.metric_started(period=hour, label="started"),
+                        machine.metric_succeeded(period=hour, label="succeeded"),
+                        machine.metric_failed(period=hour, label="failed"),
+                        machine.metric_timed_out(period=hour, label="timed out"),
+                        machine.metric_aborted(period=hour, label="aborted"),
+                    ],
+                ),
+                cw.GraphWidget(
+                    title="Execution time (ms)",
+                    width=12,
+                    left=[machine.metric_time(period=hour, statistic="Average")],
+                ),
+            )
         dashboard.add_widgets(
             cw.AlarmStatusWidget(
                 title="Alarms",

@@ -9,10 +9,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from gluekit.environments import Environment
 from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
+from gluekit.orchestration import STEP_FAILED_ERROR
 from gluekit.render import (
     BRIDGE_EVENT_SOURCE,
     NOTIFIER_CONFIG_ENV,
@@ -91,24 +93,8 @@ class Notifier(Construct):
             self, "RuleDlq", queue_name=names.notifier_rule_dlq, key=key
         )
 
-        def alert_rule(
-            construct_id: str, name: str, description: str, pattern: events.EventPattern
-        ) -> events.Rule:
-            return events.Rule(
-                self,
-                construct_id,
-                rule_name=name,
-                description=f"{spec.name}: {description}",
-                event_pattern=pattern,
-                targets=[
-                    targets.LambdaFunction(
-                        function,
-                        dead_letter_queue=self.rule_dlq,
-                        retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
-                        max_event_age=RULE_TARGET_MAX_EVENT_AGE,
-                    )
-                ],
-            )
+        self.spec, self.names = spec, names
+        alert_rule = self._alert_rule
 
         self.job_failure_rule = alert_rule(
             "JobFailed",
@@ -178,6 +164,47 @@ class Notifier(Construct):
         grants.acknowledge()
         alerts_topic.grant_publish(role)
         grant_key_use(role, key)
+
+    def _alert_rule(
+        self, construct_id: str, name: str, description: str, pattern: events.EventPattern
+    ) -> events.Rule:
+        return events.Rule(
+            self,
+            construct_id,
+            rule_name=name,
+            description=f"{self.spec.name}: {description}",
+            event_pattern=pattern,
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    dead_letter_queue=self.rule_dlq,
+                    retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
+                    max_event_age=RULE_TARGET_MAX_EVENT_AGE,
+                )
+            ],
+        )
+
+    def alert_on_execution_end(self, state_machine: sfn.IStateMachine) -> events.Rule:
+        """Executions that end badly where no Catch sees it: the machine's own timeout, a
+        stop, or a failure whose alert could not be sent (a caught step failure ends with
+        STEP_FAILED_ERROR: its alert already went out from the machine)."""
+        self.execution_rule = self._alert_rule(
+            "ExecutionEnded",
+            self.names.execution_ended_rule,
+            "an execution timed out, was stopped, or failed without its alert",
+            events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [state_machine.state_machine_arn],
+                    "$or": [
+                        {"status": ["TIMED_OUT", "ABORTED"]},
+                        {"status": ["FAILED"], "error": [{"anything-but": STEP_FAILED_ERROR}]},
+                    ],
+                },
+            ),
+        )
+        return self.execution_rule
 
     def _grant_raw_table_reads(self, role: iam.IRole, names: PipelineNames) -> None:
         """Read the crawler's raw_<name>_* tables (their columns), nothing else in the catalog."""

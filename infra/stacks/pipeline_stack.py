@@ -8,12 +8,15 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from gluekit.environments import Environment
+from gluekit.naming import STEPS
+from gluekit.orchestration import STEP_FUNCTIONS
 from gluekit.spec import PipelineSpec
 from infra.constructs.bridge import Bridge
 from infra.constructs.glue_pipeline import GluePipeline
 from infra.constructs.lookup_grants import grant_lookups
 from infra.constructs.monitoring import PipelineMonitoring
 from infra.constructs.notifier import Notifier
+from infra.constructs.pipeline_state_machine import PipelineStateMachine
 from infra.constructs.prefix_grants import deploy_names
 from infra.stacks.foundation_stack import FoundationStack
 
@@ -55,16 +58,7 @@ class PipelineStack(Stack):
         workflow_arn = self.format_arn(
             service="glue", resource="workflow", resource_name=names.workflow
         )
-        self.bridge = Bridge(
-            self,
-            "Bridge",
-            spec=spec,
-            environment=environment,
-            foundation_names=foundation_names,
-            key=foundation.key,
-            workflow_arn=workflow_arn,
-        )
-        self.bridge.node.add_dependency(self.glue.workflow)
+        in_machine = spec.orchestrator == STEP_FUNCTIONS
         self.notifier = Notifier(
             self,
             "Notifier",
@@ -73,10 +67,39 @@ class PipelineStack(Stack):
             foundation_names=foundation_names,
             key=foundation.key,
             alerts_topic=foundation.alerts_topic,
-            job_names=[names.job(step) for step in self.glue.jobs],
+            # The machine alerts on its own steps' failures; Glue's events cover the rest.
+            job_names=[
+                names.job(step) for step in self.glue.jobs if not (in_machine and step in STEPS)
+            ],
             crawler_name=names.crawler if self.glue.crawler is not None else None,
             workflow_arn=workflow_arn,
         )
+        self.orchestration: PipelineStateMachine | None = None
+        if in_machine:
+            self.orchestration = PipelineStateMachine(
+                self,
+                "Orchestration",
+                spec=spec,
+                names=names,
+                jobs={step: self.glue.jobs[step] for step in STEPS},
+                crawler_name=names.crawler if self.glue.crawler is not None else None,
+                notifier=self.notifier.function,
+                key=foundation.key,
+                log_retention_days=environment.log_retention_days,
+            )
+            self.notifier.alert_on_execution_end(self.orchestration.state_machine)
+        machine = self.orchestration.state_machine if self.orchestration else None
+        self.bridge = Bridge(
+            self,
+            "Bridge",
+            spec=spec,
+            environment=environment,
+            foundation_names=foundation_names,
+            key=foundation.key,
+            workflow_arn=workflow_arn,
+            state_machine=machine,
+        )
+        self.bridge.node.add_dependency(machine or self.glue.workflow)
         self.monitoring = PipelineMonitoring(
             self,
             "Monitoring",
@@ -87,7 +110,11 @@ class PipelineStack(Stack):
             bridge_queue=self.bridge.queue.queue,
             bridge_dlq=self.bridge.queue.dlq,
             functions={"bridge": self.bridge.function, "notifier": self.notifier.function},
+            state_machine=machine,
         )
-        CfnOutput(self, "WorkflowName", value=names.workflow)
+        if machine is not None:
+            CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
+        else:
+            CfnOutput(self, "WorkflowName", value=names.workflow)
         CfnOutput(self, "RawPrefix", value=f"s3://{foundation_names.raw_bucket}/{spec.raw_prefix}")
         CfnOutput(self, "DashboardName", value=names.dashboard)

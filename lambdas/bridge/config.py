@@ -17,6 +17,8 @@ CONFIG_ENV = "GLUEKIT_BRIDGE_CONFIG"
 TriggerMode = Literal["on_arrival", "schedule"]
 SourceFormat = Literal["csv", "json", "parquet"]
 Compression = Literal["none", "gzip"]
+Orchestrator = Literal["glue-workflow", "step-functions"]
+ORCHESTRATORS = ("glue-workflow", "step-functions")
 
 
 class ConfigError(ValueError):
@@ -69,10 +71,17 @@ class BridgeConfig:
     manifests_prefix: str
     quarantine_prefix: str
     event_source: str
+    # Who runs the steps: the Glue workflow, or the state machine (then its ARN is given).
+    orchestrator: Orchestrator = "glue-workflow"
+    state_machine_arn: str = ""
 
     @property
     def scheduled(self) -> bool:
         return self.trigger_mode == "schedule"
+
+    @property
+    def uses_state_machine(self) -> bool:
+        return self.orchestrator == "step-functions"
 
     @classmethod
     def from_json(cls, text: str) -> BridgeConfig:
@@ -90,6 +99,17 @@ class BridgeConfig:
         max_files = _integer(data, "max_files_per_run")
         if max_files < 1:
             raise ConfigError("max_files_per_run must be at least 1")
+        # Absent in configurations rendered before the orchestrator choice: the Glue workflow.
+        orchestrator = _choice(
+            {"orchestrator": "glue-workflow", **data}, "orchestrator", ORCHESTRATORS
+        )
+        state_machine_arn = data.get("state_machine_arn") or ""
+        if orchestrator == "step-functions" and (
+            not isinstance(state_machine_arn, str) or ":stateMachine:" not in state_machine_arn
+        ):
+            raise ConfigError(
+                f"state_machine_arn: expected the state machine's ARN, got {state_machine_arn!r}"
+            )
         return cls(
             pipeline=_text(data, "pipeline"),
             workflow_name=_text(data, "workflow_name"),
@@ -127,6 +147,8 @@ class BridgeConfig:
             manifests_prefix=_text(data, "manifests_prefix"),
             quarantine_prefix=_text(data, "quarantine_prefix", allow_empty=True),
             event_source=_text(data, "event_source"),
+            orchestrator=cast(Orchestrator, orchestrator),
+            state_machine_arn=state_machine_arn,
         )
 
 

@@ -45,7 +45,13 @@ RESERVE_SECONDS = 20.0
 # run it has just started.
 UNKNOWN_GRACE_SECONDS = 300
 # Glue's answers that mean "not now": the objects wait, this is back-pressure, not an error.
-REFUSALS = ("ConcurrentRunsExceededException", "Throttl", "TooManyRequests", "RequestLimit")
+REFUSALS = (
+    "ConcurrentRunsExceededException",
+    "Throttl",
+    "TooManyRequests",
+    "RequestLimit",
+    "ExecutionLimitExceeded",  # Step Functions: too many open executions in the account
+)
 
 
 class Trigger(StrEnum):

@@ -10,7 +10,9 @@ pending set when a slot is free:
   or, on a scheduled pipeline, its cron flush rule;
 - a "Glue Job State Change" (source aws.glue) from the run-end rule: the last job succeeded or
   a job failed, so the run is over and its slot is freed on the event (`bridge.run_end`), even
-  while GetWorkflowRun still reads it RUNNING.
+  while GetWorkflowRun still reads it RUNNING;
+- with the state machine as orchestrator, a "Step Functions Execution Status Change" (source
+  aws.states) from the run-end rule instead: the execution ended, its slot is freed.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge import clock, intake
 from bridge.config import CONFIG_ENV, BridgeConfig, load_config
 from bridge.dispatch import DispatchSummary, Trigger, dispatch
-from bridge.run_end import ended_run_id, job_end_of
+from bridge.run_end import ended_execution_arn, ended_run_id, job_end_of
 from bridge.runtime import Gateways, Invocation
 from bridge.telemetry import Tally, Waiting, logger, metrics, publish, tracer
+from bridge.workflow import WorkflowRuns
+
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
 
 # Every record failing (say, DynamoDB is unreachable) is a normal partial response: SQS
 # redelivers them; it is not an invocation error.
@@ -80,12 +85,20 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
     trigger = trigger_of(event, config)
     if trigger is None:
         raise UnsupportedEvent(f"not an event the bridge handles: keys {sorted(event)}")
-    ended = None
-    if trigger is Trigger.RUN_END and (end := job_end_of(event)) is not None:
-        ended = ended_run_id(end, config, gateways.runs)
+    ended = _ended_run(event, config, gateways) if trigger is Trigger.RUN_END else None
     summary = dispatch(config, gateways, invocation, seconds_left, trigger, ended)
     publish(summary.tally, config.pipeline, _waiting(config, gateways, invocation, count=True))
     return summary.as_response()
+
+
+def _ended_run(event: dict[str, Any], config: BridgeConfig, gateways: Gateways) -> str | None:
+    """The run a run-end event says is over: an execution ARN, or a workflow run id."""
+    if event.get("source") == "aws.states":
+        return ended_execution_arn(event, config)
+    end = job_end_of(event)
+    if end is None or not isinstance(gateways.runs, WorkflowRuns):
+        return None  # a Glue job event reaching a state machine's bridge names no slot
+    return ended_run_id(end, config, gateways.runs)
 
 
 def _start_safely(
@@ -137,6 +150,8 @@ def trigger_of(event: dict[str, Any], config: BridgeConfig) -> Trigger | None:
         return Trigger.TICK
     if source == "aws.glue" and detail_type == "Glue Job State Change":
         # The run-end rule's pattern already chose the pipeline's jobs and states.
+        return Trigger.RUN_END
+    if source == "aws.states" and detail_type == EXECUTION_STATUS_CHANGE:
         return Trigger.RUN_END
     return None
 

@@ -10,6 +10,10 @@ PENDING. Nothing is retried here: a refused batch simply waits for the next star
 arrival, the tick, the end of a run), which is the back-pressure. When the outcome is unknown
 the claims are kept, and a later start looks for the batch's run again before it takes the
 objects back. A second run is never started on a guess.
+
+With the state machine as orchestrator the same rules hold, and the start itself is idempotent
+(`bridge.executions`): an execution named after the batch id is started once at most, its
+client retries freely, and "already exists" is an answer that it started.
 """
 
 from __future__ import annotations
@@ -22,9 +26,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bridge.config import BridgeConfig
 from bridge.events import ObjectRef
 from bridge.manifest import build_manifest, manifest_key, run_properties
-from bridge.runtime import Gateways
+from bridge.runtime import Gateways, Runs
 from bridge.telemetry import logger
-from bridge.workflow import WorkflowRuns
 
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
@@ -66,9 +69,7 @@ def launch(
     return start_run(gateways.runs, properties, batch_id)
 
 
-def start_run(
-    runs: WorkflowRuns, properties: dict[str, str], batch_id: str
-) -> Started | NotStarted:
+def start_run(runs: Runs, properties: dict[str, str], batch_id: str) -> Started | NotStarted:
     try:
         return Started(runs.start(properties))
     except ClientError as exc:
@@ -83,7 +84,7 @@ def start_run(
         return _reconcile_after(runs, batch_id, f"{type(exc).__name__}: {exc}")
 
 
-def _reconcile_after(runs: WorkflowRuns, batch_id: str, reason: str) -> Started | NotStarted:
+def _reconcile_after(runs: Runs, batch_id: str, reason: str) -> Started | NotStarted:
     """After an answerless failure: did the run start anyway?"""
     try:
         run_id = runs.find_by_batch_id(batch_id)

@@ -85,3 +85,23 @@ def ended_run_id(end: JobEnd, config: BridgeConfig, runs: WorkflowRuns) -> str |
         )
         return None
     return run_id
+
+
+# --- the state machine ----------------------------------------------------------------------
+# "Step Functions Execution Status Change" names the execution itself, and an execution's end
+# is final: retries (busy Glue, job.retries) happen inside it. Nothing to look up.
+EXECUTION_ENDED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+def ended_execution_arn(event: dict[str, Any], config: BridgeConfig) -> str | None:
+    """The ARN of the pipeline's execution this event says is over, or None."""
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return None
+    arn, machine, status = (detail.get(k) for k in ("executionArn", "stateMachineArn", "status"))
+    if machine != config.state_machine_arn:
+        logger.warning("an execution of another state machine; no slot freed", machine=machine)
+        return None
+    if status not in EXECUTION_ENDED or not isinstance(arn, str) or not arn:
+        return None
+    return arn

@@ -10,6 +10,7 @@ from bridge.announcements import Announcer
 from bridge.claim_store import DynamoClaimStore
 from bridge.claims import LEASE_MARGIN_SECONDS
 from bridge.config import BridgeConfig
+from bridge.executions import StateMachineRuns
 from bridge.slots import DynamoSlotStore
 from bridge.storage import ObjectStore
 from bridge.workflow import WorkflowRuns
@@ -22,12 +23,23 @@ class RemainingTime(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
+class Runs(Protocol):
+    """Who runs a batch: the Glue workflow (`bridge.workflow`) or the state machine
+    (`bridge.executions`). A run id is a workflow run id or an execution ARN."""
+
+    def start(self, properties: dict[str, str]) -> str: ...
+
+    def is_active(self, run_id: str) -> bool: ...
+
+    def find_by_batch_id(self, batch_id: str) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Gateways:
     claims: DynamoClaimStore
     slots: DynamoSlotStore
     objects: ObjectStore
-    runs: WorkflowRuns
+    runs: Runs
     announcer: Announcer
 
     @classmethod
@@ -36,7 +48,11 @@ class Gateways:
             claims=DynamoClaimStore(config.claims_table, config.pipeline),
             slots=DynamoSlotStore(config.claims_table, config.pipeline),
             objects=ObjectStore(),
-            runs=WorkflowRuns(config.workflow_name),
+            runs=(
+                StateMachineRuns(config.state_machine_arn)
+                if config.uses_state_machine
+                else WorkflowRuns(config.workflow_name)
+            ),
             announcer=Announcer(config.event_source),
         )
 

@@ -38,6 +38,9 @@ class NotifierConfig:
     reports_prefix: str
     manifests_prefix: str
     raw_schema: RawSchema | None = None  # None: the pipeline has no raw crawler
+    # Who runs the steps; with the state machine its executions' alerts come from it.
+    orchestrator: str = "glue-workflow"
+    state_machine_name: str = ""
 
     def step_of(self, job_name: str) -> str | None:
         """The pipeline step a Glue job runs, or None for a job of another pipeline."""
@@ -49,6 +52,12 @@ class NotifierConfig:
     @property
     def artifacts_bucket(self) -> str:
         return self.buckets["artifacts"]
+
+    def owns_state_machine(self, arn: str) -> bool:
+        """Is `arn` this pipeline's state machine (arn:...:stateMachine:<name>)?"""
+        return bool(self.state_machine_name) and arn.endswith(
+            f":stateMachine:{self.state_machine_name}"
+        )
 
 
 def parse_config(raw: str | None) -> NotifierConfig:
@@ -75,6 +84,8 @@ def parse_config(raw: str | None) -> NotifierConfig:
         reports_prefix=_str(data, "reports_prefix"),
         manifests_prefix=_str(data, "manifests_prefix"),
         raw_schema=_raw_schema(data.get("raw_schema")),
+        orchestrator=str(data.get("orchestrator") or "glue-workflow"),
+        state_machine_name=str(data.get("state_machine_name") or ""),
     )
 
 

@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifier.config import NotifierConfig
+from notifier.execution_events import (
+    ExecutionEnded,
+    NotForUs,
+    StepFailed,
+    parse_execution_event,
+)
 
 GLUE_SOURCE = "aws.glue"
 JOB_STATE_CHANGE = "Glue Job State Change"
@@ -85,7 +91,9 @@ class Skipped:
 Alert = JobRunEnded | CrawlerFailed | ObjectQuarantined
 
 
-def parse_event(event: Any, config: NotifierConfig) -> Alert | CrawlerSucceeded | Skipped:
+def parse_event(
+    event: Any, config: NotifierConfig
+) -> Alert | CrawlerSucceeded | StepFailed | ExecutionEnded | Skipped:
     """The alert an EventBridge event announces for this pipeline, or why there is none."""
     if not isinstance(event, dict):
         return Skipped(f"not an EventBridge event: a {type(event).__name__}")
@@ -101,6 +109,11 @@ def parse_event(event: Any, config: NotifierConfig) -> Alert | CrawlerSucceeded 
         return _crawler_state_change(envelope, detail, config)
     if source == BRIDGE_SOURCE and detail_type == OBJECT_QUARANTINED:
         return _object_quarantined(envelope, detail, config)
+    execution = parse_execution_event(source, detail_type, envelope, detail, config)
+    if isinstance(execution, NotForUs):
+        return Skipped(execution.reason)
+    if execution is not None:
+        return execution
     return Skipped(f"unknown event: source={source!r}, detail-type={detail_type!r}")
 
 

@@ -538,6 +538,7 @@ def _links_section(links: Mapping[str, str]) -> list[str]:
     labels = {
         "job_run": "Job run",
         "workflow_run": "Workflow run",
+        "execution": "Execution",
         "manifest": "Manifest",
         "report": "Report",
         "crawler": "Crawler",

@@ -134,6 +134,36 @@ def s3_upload_command(local_name: str, bucket: str, key: str) -> str:
     )
 
 
+# --- Step Functions (orchestrator: step-functions) -------------------------------------------
+
+
+def execution_url(region: str, execution_arn: str) -> str:
+    return (
+        f"{console(region)}/states/home?region={region}#/v2/executions/details/"
+        f"{quote(execution_arn, safe='')}"
+    )
+
+
+def start_execution_command(
+    region: str, state_machine_arn: str, name: str, document: Mapping[str, str]
+) -> str:
+    """StartExecution with a batch's input (a resume names its step in start_at)."""
+    words = [
+        "aws", "stepfunctions", "start-execution", "--region", region,
+        "--state-machine-arn", state_machine_arn, "--name", name,
+        "--input", json.dumps(dict(document), separators=(",", ":"), ensure_ascii=False),
+    ]  # fmt: skip
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def describe_execution_command(region: str, execution_arn: str) -> str:
+    words = [
+        "aws", "stepfunctions", "describe-execution", "--region", region,
+        "--execution-arn", execution_arn, "--query", "[status,error,cause]",
+    ]  # fmt: skip
+    return " ".join(shlex.quote(word) for word in words)
+
+
 class _RawArg(str):
     """An argument that is already shell-quoted."""
 

@@ -17,6 +17,12 @@ from notifier import lookups, publisher, raw_schema
 from notifier.config import NotifierConfig
 from notifier.drift_message import drift_notification, unchecked_notification
 from notifier.events import CrawlerSucceeded, JobRunEnded, Skipped, parse_event
+from notifier.execution_events import ExecutionEnded, StepFailed
+from notifier.execution_message import (
+    ExecutionFacts,
+    execution_ended_notification,
+    step_failed_notification,
+)
 from notifier.facts import RunFacts
 from notifier.message import Notification, build, fallback_notification
 from notifier.telemetry import logger, metrics
@@ -53,6 +59,8 @@ def notify(event: Any, config: NotifierConfig) -> Outcome:
 
     notification: Notification
     try:
+        if isinstance(alert, StepFailed | ExecutionEnded):
+            return _publish(config, execution_notification(config, alert))
         facts = gather_facts(config, alert) if isinstance(alert, JobRunEnded) else None
         if facts and facts.notes:
             logger.warning("alert degraded", extra={"unavailable": list(facts.notes)})
@@ -65,6 +73,53 @@ def notify(event: Any, config: NotifierConfig) -> Outcome:
         metrics.add_metric(name="AlertsUnformatted", unit=MetricUnit.Count, value=1)
         notification = fallback_notification(config, event, exc)
     return _publish(config, notification)
+
+
+def execution_notification(
+    config: NotifierConfig, alert: StepFailed | ExecutionEnded
+) -> Notification:
+    """The state machine's alert; if building it fails, the raw event's."""
+    try:
+        facts = gather_execution_facts(config, alert)
+        if facts.notes:
+            logger.warning("alert degraded", extra={"unavailable": list(facts.notes)})
+            metrics.add_metric(
+                name="LookupsUnavailable", unit=MetricUnit.Count, value=len(facts.notes)
+            )
+        if isinstance(alert, StepFailed):
+            return step_failed_notification(config, alert, facts)
+        return execution_ended_notification(config, alert, facts)
+    except Exception as exc:  # the alert must still go out
+        logger.exception("could not build the alert; publishing the raw event instead")
+        metrics.add_metric(name="AlertsUnformatted", unit=MetricUnit.Count, value=1)
+        return fallback_notification(config, alert.__dict__, exc)
+
+
+def gather_execution_facts(
+    config: NotifierConfig, alert: StepFailed | ExecutionEnded
+) -> ExecutionFacts:
+    """The batch's manifest and, for a failed validate, its report: the event names both."""
+    batch = alert.batch
+    if batch is None:
+        return ExecutionFacts(notes=("the execution's input names no batch",))
+    notes: list[str] = []
+    manifest = report = report_uri = None
+    if batch.manifest_uri:
+        try:
+            manifest = lookups.manifest(batch.manifest_uri)
+        except lookups.LookupFailed as exc:
+            notes.append(f"manifest not available: {exc}")
+    if isinstance(alert, StepFailed) and alert.step == "validate" and batch.run_id:
+        report_uri = lookups.s3_uri(
+            config.artifacts_bucket, f"{config.reports_prefix}{batch.run_id}.json"
+        )
+        try:
+            report = lookups.report(report_uri)
+        except lookups.LookupFailed as exc:
+            notes.append(f"validation report not available: {exc}")
+    return ExecutionFacts(
+        manifest=manifest, report_uri=report_uri, report=report, notes=tuple(notes)
+    )
 
 
 def _publish(config: NotifierConfig, notification: Notification) -> Outcome:
