@@ -41,7 +41,7 @@ def redrive(
         _, queue = _queue(sqs, pipeline.names.bridge_queue)
         depth = int(dlq.get("ApproximateNumberOfMessages", 0))
         messages = _peek(sqs, dlq_url, min(show, depth)) if depth else []
-        running = _running_task(sqs, dlq["QueueArn"])
+        running = _running_task(sqs, dlq["QueueArn"]) if depth else None
     except (BotoCoreError, ClientError) as exc:
         raise OpsError(explain(exc, doing, deploy_hint=pipeline.deploy_command)) from None
     document: dict[str, Any] = {

@@ -18,7 +18,7 @@ from gluekit.naming import STEPS
 from gluekit.ops import bridge_state, clock
 from gluekit.ops.errors import OpsError, explain
 from gluekit.ops.glue_runs import GlueRuns, RunView
-from gluekit.ops.output import count, duration, fields, iso, table, when
+from gluekit.ops.output import count, duration, fields, iso, table
 from gluekit.ops.session import Pipeline
 
 
@@ -92,7 +92,9 @@ def alarms_in_alarm(pipeline: Pipeline) -> list[dict[str, Any]]:
         )
         for page in pages:
             for alarm in page.get("MetricAlarms", []):
-                if str(alarm.get("AlarmDescription") or "").startswith(own):
+                # (the state is checked here too: moto ignores StateValue beside a prefix)
+                mine = str(alarm.get("AlarmDescription") or "").startswith(own)
+                if mine and alarm.get("StateValue") == "ALARM":
                     found.append(
                         {
                             "name": alarm["AlarmName"],
@@ -253,10 +255,6 @@ def _publish(publish: dict[str, Any]) -> str:
         return f"none in the last {count(publish['runs_looked_at'], 'run')}"
     verdict = "fresh" if publish["fresh"] else "STALE"
     return (
-        f"{when_text(publish['at'])} ({duration(publish['age_seconds'])} ago; {verdict}, "
-        f"expected every {publish['expected_every_hours']} h)"
+        f"{publish['at']} ({duration(publish['age_seconds'])} ago; {verdict}, "
+        f"expected every {publish['expected_every_hours']:g} h)"
     )
-
-
-def when_text(iso_text: str) -> str:
-    return when(datetime.fromisoformat(iso_text.replace("Z", "+00:00")))

@@ -38,6 +38,8 @@ class NotifierConfig:
     reports_prefix: str
     manifests_prefix: str
     raw_schema: RawSchema | None = None  # None: the pipeline has no raw crawler
+    # The kit's environment (`--env`) its commands in the alerts name; None: the default one.
+    environment: str | None = None
 
     def step_of(self, job_name: str) -> str | None:
         """The pipeline step a Glue job runs, or None for a job of another pipeline."""
@@ -75,6 +77,7 @@ def parse_config(raw: str | None) -> NotifierConfig:
         reports_prefix=_str(data, "reports_prefix"),
         manifests_prefix=_str(data, "manifests_prefix"),
         raw_schema=_raw_schema(data.get("raw_schema")),
+        environment=_optional_str(data, "environment"),
     )
 
 
@@ -109,6 +112,15 @@ def _str(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{CONFIG_ENV}: '{key}' must be a non-empty string")
+    return value
+
+
+def _optional_str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{CONFIG_ENV}: '{key}' must be a non-empty string or absent")
     return value
 
 
