@@ -60,7 +60,7 @@ class Invocation:
         return [Pipeline(self.target, item.spec) for item in load_for(self.args)]
 
 
-def add_ops_commands(sub: argparse._SubParsersAction, with_specs: WithSpecs) -> None:  # type: ignore[type-arg]
+def add_ops_commands(sub: argparse._SubParsersAction, with_specs: WithSpecs) -> None:
     from gluekit.ops import commands
 
     def command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:

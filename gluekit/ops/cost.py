@@ -35,14 +35,14 @@ DAYS_PER_MONTH = 30
 def measured(pipeline: Pipeline, days: int, now: datetime) -> dict[str, Any]:
     environment = pipeline.target.environment
     since = now - timedelta(days=days)
-    jobs = []
+    jobs: list[dict[str, Any]] = []
     for step in COST_JOBS:
         name = pipeline.names.job(step)
         runs = [r for r in _job_runs(pipeline, name) if _started_after(r, since)]
         dpu_s = [(dpu_seconds(r) or 0.0, _flex(r)) for r in runs]
         hours = sum(s for s, _ in dpu_s) / 3600
         price = sum(s / 3600 * _price(environment, flex) for s, flex in dpu_s)
-        seconds = [r.get("ExecutionTime") for r in runs if isinstance(r.get("ExecutionTime"), int)]
+        seconds = [int(r["ExecutionTime"]) for r in runs if isinstance(r.get("ExecutionTime"), int)]
         jobs.append(
             {
                 "step": step,
@@ -54,8 +54,8 @@ def measured(pipeline: Pipeline, days: int, now: datetime) -> dict[str, Any]:
                 "price": price,
             }
         )
-    total_hours = sum(j["dpu_hours"] for j in jobs)
-    total_price = sum(j["price"] for j in jobs)
+    total_hours = sum(float(j["dpu_hours"]) for j in jobs)
+    total_price = sum(float(j["price"]) for j in jobs)
     return {
         "pipeline": pipeline.name,
         "days": days,

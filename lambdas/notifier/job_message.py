@@ -233,8 +233,8 @@ def _validation_section(facts: RunFacts) -> list[str]:
         summary = facts.run_properties.get("validation_summary")
         lines = ["Validation: the report is not available (see below)."]
         if summary:
-            shown = layout.clip(layout.one_line(summary), layout.MAX_ERROR_CHARS)
-            lines.append(f"  Summary from the run properties: {shown}")
+            clipped = layout.clip(layout.one_line(summary), layout.MAX_ERROR_CHARS)
+            lines.append(f"  Summary from the run properties: {clipped}")
         return lines
     failures, warnings, unmeasured = report.failures, report.warnings, report.unmeasured
     counts = [layout.count(len(failures), "rule") + " failed"]

@@ -10,6 +10,7 @@ gives the command a client whose answers the test scripts, in AWS's documented s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from moto import mock_aws
 
 from gluekit.cli import main
 from gluekit.local.aws_events import ACCOUNT, REGION
-from gluekit.local.emulator import complete_workflow_run, provision
+from gluekit.local.emulator import complete_workflow_run, create_claims_table
 from gluekit.naming import STEPS, FoundationNames, PipelineNames
 from gluekit.ops import clock as ops_clock
 from gluekit.ops import session as ops_session
@@ -85,17 +86,35 @@ class World:
     capsys: pytest.CaptureFixture[str]
     time: FakeTime
     spec: PipelineSpec
+    prefix: str = PREFIX
     injected: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.foundation = FoundationNames(self.prefix, ACCOUNT, REGION)
+        self.names = PipelineNames(self.prefix, "orders")
         self.s3 = boto3.client("s3", region_name=REGION)
         self.glue = boto3.client("glue", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-        provision(self.spec, PREFIX)
-        self.queue_url = self.sqs.get_queue_url(QueueName=ORDERS.bridge_queue)["QueueUrl"]
-        self.dlq_url = self.sqs.create_queue(QueueName=ORDERS.bridge_dlq)["QueueUrl"]
+        # What the commands touch, as deployed (the local emulator provisions more: triggers,
+        # topic, rules, all of which cost time here and none of which a command reads).
+        for zone in ("raw", "curated", "quarantine", "artifacts"):
+            self.s3.create_bucket(Bucket=self.foundation.bucket(zone))
+        self.s3.put_bucket_versioning(
+            Bucket=self.foundation.raw_bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        create_claims_table(self.foundation.claims_table)
+        self.glue.create_workflow(
+            Name=self.names.workflow, MaxConcurrentRuns=self.spec.job.max_concurrent_runs
+        )
+        self.glue.create_job(
+            Name=self.names.job("compact"),
+            Role=f"arn:aws:iam::{ACCOUNT}:role/gluekit-glue",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/compact/job.py"},
+        )
+        self.queue_url = self.sqs.create_queue(QueueName=self.names.bridge_queue)["QueueUrl"]
+        self.dlq_url = self.sqs.create_queue(QueueName=self.names.bridge_dlq)["QueueUrl"]
 
     # ------------------------------------------------------------------------------ running
     def gluekit(self, *argv: str) -> Result:
@@ -106,7 +125,9 @@ class World:
 
     def stub(self, service: str) -> Stubber:
         """The command's `service` client, answered by the test (moto lacks the API)."""
-        stubbed = boto3.session.Session(region_name=REGION).client(service)
+        core = botocore.session.Session()
+        core.register_component("data_loader", _SHARED_LOADER)
+        stubbed = boto3.Session(botocore_session=core, region_name=REGION).client(service)
         stubber = Stubber(stubbed)
         stubber.activate()
         self.injected[service] = stubbed
@@ -114,8 +135,15 @@ class World:
 
     # -------------------------------------------------------------------------------- seeds
     def upload(self, key: str, body: bytes) -> str:
-        response = self.s3.put_object(Bucket=FOUNDATION.raw_bucket, Key=key, Body=body)
+        response = self.s3.put_object(Bucket=self.foundation.raw_bucket, Key=key, Body=body)
         return str(response["VersionId"])
+
+    def set_last_modified(self, key: str, moment: datetime) -> None:
+        """S3 stamps uploads with this machine's clock (moto too): move the stamp."""
+        from moto.s3.models import s3_backends
+
+        bucket = s3_backends[ACCOUNT]["aws"].buckets[self.foundation.raw_bucket]
+        bucket.keys.getlist(key)[-1].last_modified = moment.replace(tzinfo=None)
 
     def put_json(self, bucket: str, key: str, document: dict[str, Any]) -> None:
         self.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document).encode())
@@ -126,7 +154,7 @@ class World:
             "step": step,
             "pipeline": "orders",
             "run_id": run_id,
-            "job_name": ORDERS.job(step),
+            "job_name": self.names.job(step),
             "started_at": NOW.isoformat(),
             "status": "succeeded",
             "rows_in": 0,
@@ -139,16 +167,18 @@ class World:
             "details": {},
             **values,
         }
-        self.put_json(FOUNDATION.artifacts_bucket, f"runs/orders/{run_id}/{step}.json", document)
+        self.put_json(
+            self.foundation.artifacts_bucket, f"runs/orders/{run_id}/{step}.json", document
+        )
 
     def workflow_runs(self) -> list[dict[str, Any]]:
-        return list(self.glue.get_workflow_runs(Name=ORDERS.workflow, MaxResults=100)["Runs"])
+        return list(self.glue.get_workflow_runs(Name=self.names.workflow, MaxResults=100)["Runs"])
 
     def finish_runs(self) -> None:
         """Glue finishes every running run (moto never does)."""
         for run in self.workflow_runs():
             if run["Status"] == "RUNNING":
-                complete_workflow_run(ORDERS.workflow, run["WorkflowRunId"])
+                complete_workflow_run(self.names.workflow, run["WorkflowRunId"])
 
     def manifest(self, run: dict[str, Any]) -> dict[str, Any]:
         uri = run["WorkflowRunProperties"]["manifest"]
@@ -157,7 +187,7 @@ class World:
 
     def claims(self) -> dict[str, dict[str, Any]]:
         """Object claims by key: state, run id."""
-        items = self.dynamodb.scan(TableName=FOUNDATION.claims_table)["Items"]
+        items = self.dynamodb.scan(TableName=self.foundation.claims_table)["Items"]
         return {
             item["key"]["S"]: {name: next(iter(v.values())) for name, v in item.items()}
             for item in items
@@ -166,12 +196,12 @@ class World:
 
     def slots(self) -> dict[str, Any]:
         item = self.dynamodb.get_item(
-            TableName=FOUNDATION.claims_table, Key={"pk": {"S": "slots#orders"}}
+            TableName=self.foundation.claims_table, Key={"pk": {"S": "slots#orders"}}
         ).get("Item", {})
         return dict(item)
 
     def alarm(self, key: str, state: str, pipeline: str = "orders") -> None:
-        name = PipelineNames(PREFIX, pipeline).alarm(key)
+        name = PipelineNames(self.prefix, pipeline).alarm(key)
         self.cloudwatch.put_metric_alarm(
             AlarmName=name,
             AlarmDescription=f"gluekit {pipeline}: {key}",
@@ -197,8 +227,8 @@ class World:
         version = self.upload(key, body)
         from bridge.events import ObjectRef
 
-        obj = ObjectRef(FOUNDATION.raw_bucket, key, version, None, len(body), "e")
-        monkeypatch.setenv(CONFIG_ENV, json.dumps(bridge_config(self.spec, FOUNDATION)))
+        obj = ObjectRef(self.foundation.raw_bucket, key, version, None, len(body), "e")
+        monkeypatch.setenv(CONFIG_ENV, json.dumps(bridge_config(self.spec, self.foundation)))
         handler.runtime.cache_clear()
         event = object_created_event(obj, self.time.now().timestamp())
         record = {
@@ -209,7 +239,7 @@ class World:
             "messageAttributes": {},
             "md5OfBody": "",
             "eventSource": "aws:sqs",
-            "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{ORDERS.bridge_queue}",
+            "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.names.bridge_queue}",
             "awsRegion": REGION,
         }
         from bridge import clock as bridge_clock
@@ -233,8 +263,10 @@ def two_file_runs(tmp_path: Path) -> Path:
 _SHARED_LOADER = botocore.loaders.create_loader()
 
 
-@pytest.fixture
-def world(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+@contextlib.contextmanager
+def deployed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> Iterator[World]:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     time = FakeTime()
     with mock_aws():
@@ -242,8 +274,8 @@ def world(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
         core.register_component("data_loader", _SHARED_LOADER)
         boto3.setup_default_session(botocore_session=core, region_name=REGION)
         reset_clients()
-        spec = load_spec_file(PIPELINES / "orders.yaml", PREFIX).spec
-        built = World(capsys, time, spec)
+        spec = load_spec_file(PIPELINES / "orders.yaml", prefix).spec
+        built = World(capsys, time, spec, prefix)
         real_open = ops_session.open_target
 
         def open_target(*args: Any) -> ops_session.Target:
@@ -264,13 +296,20 @@ def world(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
     boto3.DEFAULT_SESSION = None
 
 
+@pytest.fixture
+def world(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The orders pipeline deployed in environment dev."""
+    with deployed(capsys, monkeypatch, PREFIX) as built:
+        yield built
+
+
 # -------------------------------------------------------------------- Glue's answers, by hand
-def job_run(step: str, state: str, **more: Any) -> dict[str, Any]:
+def job_run(step: str, state: str, names: PipelineNames = ORDERS, **more: Any) -> dict[str, Any]:
     """A JobRun as GetWorkflowRun's graph carries it."""
     return {
         "Id": f"jr_{step}_{state.lower()}",
         "Attempt": 0,
-        "JobName": ORDERS.job(step),
+        "JobName": names.job(step),
         "StartedOn": NOW,
         "CompletedOn": NOW + timedelta(seconds=90),
         "JobRunState": state,
@@ -287,21 +326,22 @@ def workflow_run(
     steps: dict[str, dict[str, Any] | None] | None = None,
     properties: dict[str, str] | None = None,
     started: datetime = NOW,
+    names: PipelineNames = ORDERS,
 ) -> dict[str, Any]:
     """GetWorkflowRun(IncludeGraph=True)'s Run: job nodes with their job runs."""
-    steps = steps if steps is not None else {s: job_run(s, "SUCCEEDED") for s in STEPS}
+    steps = steps if steps is not None else {s: job_run(s, "SUCCEEDED", names) for s in STEPS}
     nodes = [
         {
             "Type": "JOB",
-            "Name": ORDERS.job(step),
+            "Name": names.job(step),
             "UniqueId": f"wnode_{step}",
             "JobDetails": {"JobRuns": [steps[step]] if steps.get(step) else []},
         }
         for step in STEPS
     ]
-    nodes.append({"Type": "TRIGGER", "Name": ORDERS.start_trigger, "UniqueId": "wnode_start"})
+    nodes.append({"Type": "TRIGGER", "Name": names.start_trigger, "UniqueId": "wnode_start"})
     return {
-        "Name": ORDERS.workflow,
+        "Name": names.workflow,
         "WorkflowRunId": run_id,
         "WorkflowRunProperties": properties or {"batch_id": "b1", "file_count": "1"},
         "StartedOn": started,

@@ -103,7 +103,9 @@ def test_runs_shows_files_steps_validation_and_quarantine(world: World) -> None:
     assert steps["validate"]["error"] == "ValidationFailed: range(amount) failed"
     assert steps["publish"] == {"step": "publish", "state": "-"}
     assert [r["status"] for r in detail["validation"]["rules"]] == ["failed", "passed"]
-    assert detail["quarantine"]["files"] == [{"uri": "s3://raw/orders/b.csv", "reason": "empty file"}]
+    assert detail["quarantine"]["files"] == [
+        {"uri": "s3://raw/orders/b.csv", "reason": "empty file"}
+    ]
     assert detail["quarantine"]["rows_rejected"] == 2
     assert detail["quarantine"]["row_objects"] == 1
 

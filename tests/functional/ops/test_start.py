@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.functional.ops.conftest import FOUNDATION, ORDERS, World, orders_csv
+from tests.functional.ops.conftest import FOUNDATION, World, orders_csv
 
 
 def test_start_runs_new_files_in_one_run_and_records_their_claims(world: World) -> None:
@@ -119,15 +120,31 @@ def test_a_missing_key_is_one_line(world: World) -> None:
 
 
 def test_since_and_until_choose_by_last_modified(world: World) -> None:
-    world.upload("orders/a.csv", orders_csv("o1"))
+    for key, day in (("orders/19.csv", 19), ("orders/20.csv", 20), ("orders/21.csv", 21)):
+        world.upload(key, orders_csv(key))
+        world.set_last_modified(key, datetime(2026, 11, day, 8, 0, tzinfo=UTC))
 
-    # moto stamps uploads with this machine's clock: a window in 2001 holds none of them
     result = world.gluekit(
-        "start", "orders", "--prefix", "orders/", "--since", "2001-01-01", "--until", "2001-01-02"
-    )
+        "start", "orders", "--prefix", "orders/", "--since", "2026-11-20", "--until", "2026-11-21",
+        "--json",
+    )  # fmt: skip
+
+    assert result.status == 0, result.err
+    assert [f["uri"].rsplit("/", 1)[1] for f in result.json["files"]] == ["20.csv"]
+    [run] = world.workflow_runs()
+    assert [f["key"] for f in world.manifest(run)["files"]] == ["orders/20.csv"]
+
+
+def test_a_window_that_holds_no_file_is_one_line(world: World) -> None:
+    world.upload("orders/a.csv", orders_csv("o1"))
+    world.set_last_modified("orders/a.csv", datetime(2026, 11, 20, 8, 0, tzinfo=UTC))
+
+    result = world.gluekit("start", "orders", "--prefix", "orders/", "--since", "2026-11-21")
 
     assert result.status == 1
-    assert "no files match: files under orders/ since 2001-01-01T00:00:00+00:00" in result.err
+    assert result.err.strip() == (
+        "error: no files match: files under orders/ since 2026-11-21T00:00:00+00:00"
+    )
     assert world.workflow_runs() == []
 
 
@@ -220,7 +237,7 @@ def test_start_needs_a_selection(world: World) -> None:
     )
 
 
-def test_start_with_another_account_pinned_is_refused(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_start_with_another_account_pinned_is_refused(world: World, tmp_path: Path) -> None:
     environments = tmp_path / "environments.yaml"
     environments.write_text("dev:\n  account: '210987654321'\n")
 
@@ -233,4 +250,3 @@ def test_start_with_another_account_pinned_is_refused(world: World, tmp_path) ->
         "error: environment 'dev' is pinned to account 210987654321, but these credentials are "
         "for account 123456789012: pass --profile for the right account"
     )
-    assert ORDERS.workflow  # (names unchanged)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def script_two_runs(world: World) -> None:
         )
 
 
-def _listed(run: dict) -> dict:  # type: ignore[type-arg]
+def _listed(run: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in run.items() if k != "Graph"}
 
 

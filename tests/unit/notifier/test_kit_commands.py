@@ -53,7 +53,9 @@ def test_a_job_run_outside_a_workflow_has_no_kit_command(config: NotifierConfig)
 
 
 def test_commands_quote_what_a_shell_would_split() -> None:
-    assert KitCommands("orders", "my env").runs("wr 1") == "gluekit runs orders 'wr 1' --env 'my env'"
+    assert (
+        KitCommands("orders", "my env").runs("wr 1") == "gluekit runs orders 'wr 1' --env 'my env'"
+    )
 
 
 def test_the_environment_is_a_string_or_absent() -> None:
