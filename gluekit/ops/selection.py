@@ -43,7 +43,7 @@ class Selection:
         if self.run_id:
             return f"the files of run {self.run_id}"
         if self.files:
-            return f"{len(self.files)} named file(s)"
+            return "the file named" if len(self.files) == 1 else f"{len(self.files)} files named"
         window = ""
         if self.since:
             window += f" since {self.since.isoformat()}"

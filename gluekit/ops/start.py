@@ -66,7 +66,7 @@ def outcome_lines(
         for line in table(
             ["FILE", "VERSION", "FOUND", "RUN", "NOTE"],
             (
-                [i.obj.uri, i.obj.version_id, i.standing.value, i.run_id, i.note]
+                [i.obj.uri, i.obj.version_id, i.found.value, i.run_id, i.note]
                 for i in outcome.items
             ),
         )

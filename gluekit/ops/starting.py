@@ -35,6 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from gluekit.ops import bridge_state, clock
 from gluekit.ops.errors import OpsError, explain
+from gluekit.ops.output import count
 from gluekit.ops.run_slots import holding, starter_lease
 from gluekit.ops.session import Pipeline
 
@@ -68,12 +69,16 @@ class Item:
     standing: Standing
     run_id: str | None = None  # the run that processed it, or the one started now
     note: str = ""
+    found: Standing = field(init=False)  # the standing the plan found (`standing` moves on)
+
+    def __post_init__(self) -> None:
+        self.found = self.standing
 
     def as_json(self) -> dict[str, Any]:
         return {
             "uri": self.obj.uri,
             "version_id": self.obj.version_id,
-            "found": self.standing.value,
+            "found": self.found.value,
             "run_id": self.run_id,
             "note": self.note or None,
         }
@@ -172,7 +177,7 @@ class Launcher:
             batches = [chosen[n : n + size] for n in range(0, len(chosen), size)]
             deadline = clock.epoch() + self.max_wait_seconds
             for number, batch in enumerate(batches, 1):
-                label = f"run {number} of {len(batches)} ({len(batch)} files)"
+                label = f"run {number} of {len(batches)} ({count(len(batch), 'file')})"
                 try:
                     started = self._start(batch, label, deadline)
                 except _GaveUp as exc:

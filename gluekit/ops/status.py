@@ -198,7 +198,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
 def overview_lines(rows: list[dict[str, Any]]) -> list[str]:
     def cells(row: dict[str, Any]) -> list[Any]:
         if "error" in row:
-            return [row["pipeline"], f"error: {row['error']}", "", "", "", "", ""]
+            return [row["pipeline"], f"error: {row['error']}", "", "", "", ""]
         last = row["runs"][0] if row["runs"] else None
         last_run = f"{last['status']} {last['started']}" if last else "no runs"
         return [
@@ -208,11 +208,10 @@ def overview_lines(rows: list[dict[str, Any]]) -> list[str]:
             row["dlq_depth"],
             len(row["alarms"]),
             _publish(row["last_publish"]),
-            "",
         ]
 
     return table(
-        ["PIPELINE", "LAST RUN", "PENDING", "DLQ", "ALARMS", "LAST PUBLISH", ""],
+        ["PIPELINE", "LAST RUN", "PENDING", "DLQ", "ALARMS", "LAST PUBLISH"],
         (cells(row) for row in rows),
     )
 

@@ -108,11 +108,12 @@ class World:
         self.glue.create_workflow(
             Name=self.names.workflow, MaxConcurrentRuns=self.spec.job.max_concurrent_runs
         )
-        self.glue.create_job(
-            Name=self.names.job("compact"),
-            Role=f"arn:aws:iam::{ACCOUNT}:role/gluekit-glue",
-            Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/compact/job.py"},
-        )
+        for step in (*STEPS, "compact"):
+            self.glue.create_job(
+                Name=self.names.job(step),
+                Role=f"arn:aws:iam::{ACCOUNT}:role/gluekit-glue",
+                Command={"Name": "glueetl", "ScriptLocation": f"s3://scripts/{step}/job.py"},
+            )
         self.queue_url = self.sqs.create_queue(QueueName=self.names.bridge_queue)["QueueUrl"]
         self.dlq_url = self.sqs.create_queue(QueueName=self.names.bridge_dlq)["QueueUrl"]
 

@@ -75,7 +75,8 @@ def test_a_bad_file_is_quarantined_by_the_bridges_preflight_and_not_run(world: W
 
     assert result.status == 1
     [item] = result.json["files"]
-    assert item["found"] == "quarantined"
+    assert item["found"] == "new"
+    assert item["note"] == "quarantined by pre-flight: fix the file and upload it again"
     assert world.workflow_runs() == []
     quarantined = world.s3.list_objects_v2(Bucket=FOUNDATION.quarantine_bucket)["Contents"]
     assert any(o["Key"].endswith("bad.csv") for o in quarantined)
