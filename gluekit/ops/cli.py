@@ -44,12 +44,11 @@ class Invocation:
             self._target = open_target(environment, self.args.profile, self.args.region)
         return self._target
 
-    def pipeline(self, name: str | None = None) -> Pipeline:
+    def pipeline(self) -> Pipeline:
+        """The named pipeline's spec (this checkout's) in the target."""
         from gluekit.local.cli import pipeline_spec
         from gluekit.ops.session import Pipeline
 
-        if name is not None:
-            self.args.pipeline = name
         spec, _ = pipeline_spec(self.args)
         return Pipeline(self.target, spec)
 

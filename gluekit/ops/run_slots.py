@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from bridge.runtime import Gateways
     from bridge.slots import ActiveRun, Slots
 
-# A slot entry without a run id is a start whose answer is not known yet; the bridge settles it
-# after this grace period (bridge.dispatch.UNKNOWN_GRACE_SECONDS). Until then it holds a slot.
-
 
 @contextlib.contextmanager
 def starter_lease(

@@ -65,10 +65,7 @@ def outcome_lines(
         "  " + line
         for line in table(
             ["FILE", "VERSION", "FOUND", "RUN", "NOTE"],
-            (
-                [i.obj.uri, i.obj.version_id, i.found.value, i.run_id, i.note]
-                for i in outcome.items
-            ),
+            ([i.obj.uri, i.obj.version_id, i.found.value, i.run_id, i.note] for i in outcome.items),
         )
     ]
     plan = (

@@ -24,16 +24,15 @@ When every slot is taken the command waits (polling) and says so on stderr.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gluekit.ops import bridge_state, clock
+from gluekit.ops.arrivals import sqs_record
 from gluekit.ops.errors import OpsError, explain
 from gluekit.ops.output import count
 from gluekit.ops.run_slots import holding, starter_lease
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from bridge.config import BridgeConfig
     from bridge.events import ObjectRef
     from bridge.runtime import Gateways
+    from bridge.slots import Slots
 
 Progress = Callable[[str], None]
 # A manual start's claims are its own until this long after it began one batch (as an
@@ -194,13 +194,14 @@ class Launcher:
     def _intake(self, new: list[Item]) -> None:
         """The bridge's arrival path for objects it has never seen (pre-flight, PENDING)."""
         from bridge import intake
+        from bridge.claims import State
         from bridge.runtime import Invocation
 
         for start in range(0, len(new), INTAKE_CHUNK):
             chunk = new[start : start + INTAKE_CHUNK]
             now = clock.epoch()
             invocation = Invocation(now=now, deadline=now + START_BUDGET_SECONDS)
-            records = [_sqs_record(str(n), item.obj) for n, item in enumerate(chunk)]
+            records = [sqs_record(str(n), item.obj, now) for n, item in enumerate(chunk)]
             try:
                 verdicts = intake.process_batch(records, self.config, self.gateways, invocation)
             except (BotoCoreError, ClientError) as exc:
@@ -210,9 +211,9 @@ class Launcher:
                 claim = self._claim(item.pk)
                 if failure or claim is None:
                     item.standing, item.note = Standing.BUSY, failure or "not recorded; retry"
-                elif claim.state.value == "QUARANTINED":
+                elif claim.state is State.QUARANTINED:
                     item.standing, item.note = Standing.QUARANTINED, _QUARANTINED_NOTE
-                elif claim.state.value == "STARTED":  # the bridge took it meanwhile
+                elif claim.state is State.STARTED:  # the bridge took it meanwhile
                     item.standing, item.run_id = Standing.PROCESSED, claim.run_id
                     item.note = "started by the bridge meanwhile"
                 else:
@@ -249,7 +250,7 @@ class Launcher:
             self.progress(f"{label}: waiting, {result}; next try in {self.poll_seconds:.0f} s")
             clock.sleep(self.poll_seconds)
 
-    def _free_slot_or_why(self, slots: Any) -> str | None:
+    def _free_slot_or_why(self, slots: Slots) -> str | None:
         held = holding(self.gateways, slots)
         if len(held) < self.config.max_concurrent_runs:
             return None
@@ -343,48 +344,3 @@ def _unique(objects: Sequence[ObjectRef]) -> list[ObjectRef]:
             seen.add(obj.identity)
             unique.append(obj)
     return unique
-
-
-def object_created_event(obj: ObjectRef, now: float) -> dict[str, Any]:
-    """The EventBridge "Object Created" event S3 sends for `obj` (key form-encoded, as S3 does;
-    the bridge's one decode point reads it back)."""
-    from datetime import UTC, datetime
-
-    detail_object: dict[str, Any] = {
-        "key": quote_plus(obj.key, safe="/"),
-        "size": obj.size,
-        "etag": obj.etag,
-    }
-    if obj.version_id:
-        detail_object["version-id"] = obj.version_id
-    if obj.sequencer:
-        detail_object["sequencer"] = obj.sequencer
-    return {
-        "version": "0",
-        "id": f"gluekit-start-{obj.identity[2]}",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "time": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "resources": [f"arn:aws:s3:::{obj.bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": obj.bucket},
-            "object": detail_object,
-            "reason": "PutObject",
-        },
-    }
-
-
-def _sqs_record(message_id: str, obj: ObjectRef) -> Any:
-    """The event as the bridge's intake reads it: the body of an SQS record."""
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-    body = json.dumps(object_created_event(obj, clock.epoch()))
-    return SQSRecord(
-        {
-            "messageId": message_id,
-            "body": body,
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "eventSource": "aws:sqs",
-        }
-    )

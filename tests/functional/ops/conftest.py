@@ -222,7 +222,7 @@ class World:
         """The file lands and the deployed bridge handles its event (the real handler)."""
         from bridge import handler
         from bridge.config import CONFIG_ENV
-        from gluekit.ops.starting import object_created_event
+        from gluekit.ops.arrivals import object_created_event
         from tests.functional.bridge.conftest import LambdaContext
 
         version = self.upload(key, body)
@@ -291,10 +291,26 @@ def deployed(
 
         monkeypatch.setattr(ops_session, "open_target", open_target)
         monkeypatch.setattr(ops_session, "new_session", new_session)
-        with ops_clock.use(time.now, time.sleep):
+        with ops_clock.use(time.now, time.sleep), _bridge_logs_restored():
             yield built
     reset_clients()
     boto3.DEFAULT_SESSION = None
+
+
+@contextlib.contextmanager
+def _bridge_logs_restored() -> Iterator[None]:
+    """The commands quiet the bridge's logger (process-wide); later tests see it as it was."""
+    from bridge.telemetry import logger
+
+    level = logger.log_level
+    streams = [(h, getattr(h, "stream", None)) for h in logger.handlers]
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        for handler, stream in streams:
+            if stream is not None:
+                handler.stream = stream  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ stubbed as in its own tests.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_the_readme_shows_every_operations_command() -> None:
 
 
 @pytest.fixture
-def prod(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> World:
+def prod(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with deployed(capsys, monkeypatch, "gluekit-prod") as world:
         # `gluekit status` covers every spec: events is deployed too
         world.glue.create_workflow(Name="gluekit-prod-events")
