@@ -43,6 +43,19 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     validate = with_specs(sub.add_parser("validate", help="check every spec; exit 1 on errors"))
+    against = validate.add_mutually_exclusive_group()
+    against.add_argument(
+        "--against-deployed",
+        action="store_true",
+        help="also compare each spec with its curated table in --env's Glue Data Catalog "
+        "(needs AWS credentials): refuses breaking schema changes",
+    )
+    against.add_argument(
+        "--against-local",
+        type=Path,
+        metavar="WORKDIR",
+        help="also compare each spec with its table from local runs under WORKDIR (e.g. .local)",
+    )
     validate.set_defaults(func=cmd_validate)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a pipeline spec")
@@ -78,7 +91,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for item in loaded:
         print(f"ok  {item.path}  ({item.spec.name})")
     print(f"{len(loaded)} pipeline spec(s) valid")
-    return 0
+    if not (args.against_deployed or args.against_local):
+        # Offline by default: checking specs needs no AWS account, and a table is per environment.
+        print("curated tables not compared: add --against-deployed or --against-local WORKDIR")
+        return 0
+    from gluekit import table_check
+
+    env = load_environment(args.env, args.environments_file)
+    if args.against_local:
+        read = table_check.local_reader(env.name_prefix, args.against_local)
+        where = f"local runs under {args.against_local}"
+    else:
+        read = table_check.deployed_reader(env.region)
+        where = f"deployed, environment {env.name}"
+    return table_check.compare_tables(loaded, env.name_prefix, read, where)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import pytest
 
 # Tests never reach AWS: fake credentials and a fixed region before any client exists.
 os.environ.update(
@@ -17,3 +20,21 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+
+
+# `make test` runs on pytest-xdist workers (pyproject's addopts). Tests that share an expensive
+# session resource stay on one worker each: the local SparkSession (a JVM, and Spark caches
+# catalogs per session) and the synthesized CDK apps. Everything else spreads freely.
+_SHARED_RESOURCE_GROUPS = {"glue": "spark", "e2e": "spark", "infra": "cdk"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            level = item.path.resolve().relative_to(tests_dir).parts[0]
+        except ValueError:
+            continue
+        group = _SHARED_RESOURCE_GROUPS.get(level)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

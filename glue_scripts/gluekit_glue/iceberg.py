@@ -27,6 +27,7 @@ from pyspark.sql import SparkSession
 
 from gluekit_glue.config import JobConfig
 from gluekit_glue.contract import LINEAGE_COLUMNS, spark_type
+from gluekit_glue.evolution import contract_properties
 
 GLUE_CATALOG = "glue_catalog"  # configured by the job's --conf (gluekit.render)
 # Settings of the catalog on Glue and locally alike (gluekit.render renders Glue's --conf).
@@ -114,7 +115,11 @@ def create_table_sql(config: JobConfig, table: CuratedTable) -> str:
         for c in config.columns
     ]
     columns += [f"{_q(name)} {kind} COMMENT {_literal(doc)}" for name, kind, doc in LINEAGE_COLUMNS]
-    properties = {**TABLE_PROPERTIES, "gluekit.pipeline": config.pipeline}
+    properties = {
+        **TABLE_PROPERTIES,
+        "gluekit.pipeline": config.pipeline,
+        **contract_properties(config),  # what the table was built for (gluekit_glue.evolution)
+    }
     props = ", ".join(f"{_literal(k)} = {_literal(v)}" for k, v in properties.items())
     location = f" LOCATION {_literal(table.location)}" if table.location else ""
     return (
@@ -141,11 +146,14 @@ def ensure_table(spark: SparkSession, config: JobConfig, table: CuratedTable) ->
     (a metadata-only commit) by whichever publish finds the spec empty. Every publish passes
     here before its MERGE, so no row is ever written unpartitioned; of two publishes racing
     here, the later one finds its field added already ("duplicate partition field").
-    A spec whose partition_by changed later is not applied to an existing table (that is
-    partition evolution, with schema evolution the next step).
+    A spec whose partition_by changed later is refused (gluekit_glue.evolution).
     """
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {table.catalog}.{table.database}")
     spark.sql(create_table_sql(config, table))
+    # A breaking spec change is refused here, before any write; an allowed one evolves the table.
+    from gluekit_glue.table_evolution import evolve_table  # it builds on this module
+
+    evolve_table(spark, config, table)
     if not config.partition_by:
         return
     if not java_table(spark, table).spec().isUnpartitioned():
