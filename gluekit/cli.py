@@ -1,4 +1,6 @@
-"""The `gluekit` command: check specs, print their schema, list pipelines, run them locally."""
+"""The `gluekit` command: check specs, print their schema, list pipelines, run them locally,
+and operate deployed ones (status, runs, start, replay, resume, redrive, rollback, cost,
+describe)."""
 
 from __future__ import annotations
 
@@ -66,23 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = with_specs(sub.add_parser("list", help="pipelines with trigger, prefix and steps"))
     listing.set_defaults(func=cmd_list)
 
-    rollback = with_specs(
-        sub.add_parser("rollback", help="roll a curated Iceberg table back to an earlier snapshot")
-    )
-    rollback.add_argument("pipeline", help="pipeline name")
-    target = rollback.add_mutually_exclusive_group(required=True)
-    target.add_argument("--to-snapshot", metavar="ID", help="a snapshot id (gluekit local history)")
-    target.add_argument(
-        "--to-time",
-        metavar="TIMESTAMP",
-        help="the snapshot current then, e.g. 2026-11-21T06:00:00Z",
-    )
-    rollback.add_argument(
-        "--local", action="store_true", help="the local run's table (default: start it on AWS)"
-    )
-    rollback.add_argument("--workdir", type=Path, default=Path(".local"), help="with --local")
-    rollback.add_argument("--spec", type=Path, help="a spec file (instead of --pipelines-dir)")
-    rollback.set_defaults(func=cmd_rollback)
+    from gluekit.ops.cli import add_ops_commands
+
+    add_ops_commands(sub, with_specs)
 
     from gluekit.local.cli import add_local_commands
 
@@ -157,45 +145,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    return 0
-
-
-def cmd_rollback(args: argparse.Namespace) -> int:
-    """The compact job does the rollback (Iceberg's rollback_to_snapshot / _to_timestamp), here
-    on the local Spark, on AWS as a Glue job run of the deployed job."""
-    from gluekit.local.cli import pipeline_spec
-    from gluekit.naming import PipelineNames
-
-    spec, prefix = pipeline_spec(args)
-    if args.local:
-        from gluekit.local.maintenance import rollback
-
-        try:
-            details = rollback(
-                spec, prefix, args.workdir, snapshot=args.to_snapshot, to_time=args.to_time
-            )
-        except Exception as exc:  # the job's own message says what was refused
-            print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
-            return 1
-        snapshot = details.get("snapshot") or {}
-        print(f"{spec.name}: main is now snapshot {snapshot.get('snapshot_id')}")
-        return 0
-    import boto3
-
-    job = PipelineNames(prefix, spec.name).job("compact")
-    arguments = (
-        {"--rollback_to_snapshot": args.to_snapshot}
-        if args.to_snapshot
-        else {"--rollback_to_time": args.to_time}
-    )
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        response = boto3.client("glue").start_job_run(JobName=job, Arguments=arguments)
-    except (BotoCoreError, ClientError) as exc:  # no credentials, not deployed, access denied
-        print(f"error: cannot start {job}: {exc}", file=sys.stderr)
-        return 1
-    print(f"started {job} run {response['JobRunId']} ({', '.join(arguments)})")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Per-environment values (`environments.yaml`): prefix, account, region, alerts, retention."""
+"""Per-environment values (`environments.yaml`): prefix, account, region, alerts, retention,
+Glue prices."""
 
 from __future__ import annotations
 
@@ -61,6 +62,17 @@ class Environment(BaseModel):
     )
     powertools_layer_version: int = Field(
         36, ge=1, description="Version of the public Powertools for AWS Lambda (Python) layer."
+    )
+    # Glue's price in the environment's region (`gluekit cost`); the defaults are the on-demand
+    # list prices of us-east-1. Check https://aws.amazon.com/glue/pricing/ for yours.
+    dpu_hour_price: float = Field(
+        0.44, ge=0, description="Price of one DPU-hour of a standard Glue job run."
+    )
+    flex_dpu_hour_price: float = Field(
+        0.29, ge=0, description="Price of one DPU-hour of a flex Glue job run."
+    )
+    price_currency: str = Field(
+        "USD", pattern=r"^[A-Z]{3}$", description="Currency of the prices (ISO 4217)."
     )
 
     @field_validator("log_retention_days")

@@ -222,11 +222,13 @@ def bridge_config(
 
 
 def notifier_config(
-    spec: PipelineSpec, foundation: FoundationNames, topic_arn: str
+    spec: PipelineSpec, foundation: FoundationNames, topic_arn: str, environment: str | None = None
 ) -> dict[str, Any]:
+    """`environment`: the `--env` the alerts' gluekit commands name (None: the default)."""
     names = PipelineNames(foundation.prefix, spec.name)
     return {
         "pipeline": spec.name,
+        "environment": environment,
         "topic_arn": topic_arn,
         "region": foundation.region,
         "workflow_name": names.workflow,

@@ -60,6 +60,7 @@ RESERVED_ARGS = frozenset(
         "validation_summary",
         "validation_status",
         "published_at",
+        "started_by",  # gluekit start / replay
     }
 )
 

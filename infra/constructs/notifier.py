@@ -62,7 +62,9 @@ class Notifier(Construct):
             description=f"gluekit {spec.name}: turns failures into readable alerts",
             environment={
                 NOTIFIER_CONFIG_ENV: stack.to_json_string(
-                    notifier_config(spec, foundation_names, alerts_topic.topic_arn)
+                    notifier_config(
+                        spec, foundation_names, alerts_topic.topic_arn, environment.name
+                    )
                 ),
                 "POWERTOOLS_SERVICE_NAME": names.notifier_function,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

@@ -190,3 +190,4 @@ class FoundationStack(Stack):
             CfnOutput(self, f"{zone.capitalize()}BucketName", value=zone_bucket.bucket_name)
         CfnOutput(self, "AlertsTopicArn", value=self.alerts_topic.topic_arn)
         CfnOutput(self, "DatabaseName", value=names.database)
+        CfnOutput(self, "ClaimsTableName", value=self.claims_table.table_name)

@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from gluekit.environments import Environment
-from gluekit.naming import STEPS
+from gluekit.naming import STEPS, FoundationNames
 from gluekit.orchestration import STEP_FUNCTIONS
 from gluekit.spec import PipelineSpec
 from infra.constructs.bridge import Bridge
@@ -118,3 +118,27 @@ class PipelineStack(Stack):
             CfnOutput(self, "WorkflowName", value=names.workflow)
         CfnOutput(self, "RawPrefix", value=f"s3://{foundation_names.raw_bucket}/{spec.raw_prefix}")
         CfnOutput(self, "DashboardName", value=names.dashboard)
+        self._describe_outputs(foundation_names)
+
+    def _describe_outputs(self, foundation_names: FoundationNames) -> None:
+        """What `gluekit describe` shows: where the pipeline's data and controls are."""
+        names = self.glue.names
+        artifacts = f"s3://{foundation_names.artifacts_bucket}"
+        outputs = {
+            "JobNames": ",".join(names.job(step) for step in self.glue.jobs),
+            "BridgeQueueUrl": self.bridge.queue.queue.queue_url,
+            "BridgeDlqUrl": self.bridge.queue.dlq.queue_url,
+            "TableName": f"{foundation_names.database}.{names.table}",
+            "CuratedLocation": f"s3://{foundation_names.curated_bucket}/{names.curated_prefix}",
+            "QuarantinePrefix": (
+                f"s3://{foundation_names.quarantine_bucket}/{names.quarantine_prefix}"
+            ),
+            "ManifestsPrefix": f"{artifacts}/{names.manifests_prefix}",
+            "ReportsPrefix": f"{artifacts}/{names.reports_prefix}",
+            "DashboardUrl": (
+                f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region="
+                f"{self.region}#dashboards/dashboard/{names.dashboard}"
+            ),
+        }
+        for key, value in outputs.items():
+            CfnOutput(self, key, value=value)

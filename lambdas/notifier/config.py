@@ -41,6 +41,8 @@ class NotifierConfig:
     # Who runs the steps; with the state machine its executions' alerts come from it.
     orchestrator: str = "glue-workflow"
     state_machine_name: str = ""
+    # The kit's environment (`--env`) its commands in the alerts name; None: the default one.
+    environment: str | None = None
 
     def step_of(self, job_name: str) -> str | None:
         """The pipeline step a Glue job runs, or None for a job of another pipeline."""
@@ -86,6 +88,7 @@ def parse_config(raw: str | None) -> NotifierConfig:
         raw_schema=_raw_schema(data.get("raw_schema")),
         orchestrator=str(data.get("orchestrator") or "glue-workflow"),
         state_machine_name=str(data.get("state_machine_name") or ""),
+        environment=_optional_str(data, "environment"),
     )
 
 
@@ -120,6 +123,15 @@ def _str(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{CONFIG_ENV}: '{key}' must be a non-empty string")
+    return value
+
+
+def _optional_str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{CONFIG_ENV}: '{key}' must be a non-empty string or absent")
     return value
 
 

@@ -1,6 +1,6 @@
 """The alert for a raw crawler table that no longer matches the contract (source drift).
 
-Pure functions; the shared layout (fields, sections, subject, machine form) is message.py's.
+Pure functions; the shared layout (fields, sections, subject, machine form) is layout.py's.
 """
 
 from __future__ import annotations
@@ -8,24 +8,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from notifier import runbook
+from notifier import layout, runbook
 from notifier.config import NotifierConfig, RawSchema
 from notifier.events import CrawlerSucceeded
-from notifier.message import (
-    MAX_ERROR_CHARS,
-    TEXT_WIDTH,
-    Notification,
-    _actions_section,
-    _attributes,
-    _clip,
-    _common,
-    _count,
-    _fields,
-    _links_section,
-    _text,
-    _when,
-    subject_line,
-)
+from notifier.layout import MAX_ERROR_CHARS, TEXT_WIDTH, Notification, subject_line
 from notifier.raw_schema import TableDrift
 
 KIND = "raw_schema_drift"
@@ -45,7 +31,7 @@ def drift_notification(
     counts = [
         f"{unknown} not in the contract" if unknown else "",
         f"{missing} missing" if missing else "",
-        f"{_count(conflicts, 'type')} it cannot read" if conflicts else "",
+        f"{layout.count(conflicts, 'type')} it cannot read" if conflicts else "",
     ]
     summary = ", ".join(c for c in counts if c)
     tables = ", ".join(d.table for d in drifts)
@@ -54,9 +40,9 @@ def drift_notification(
         f"{summary} (columns of {tables})"
     )
     sections = [
-        _fields(
+        layout.fields(
             ("Pipeline", config.pipeline),
-            ("Crawler", f"{alert.crawler_name}, crawl finished {_when(alert.time, None)}"),
+            ("Crawler", f"{alert.crawler_name}, crawl finished {layout.when(alert.time, None)}"),
             ("Database", schema.database),
             ("Tables", tables),
         ),
@@ -66,12 +52,12 @@ def drift_notification(
         sections.append([f"... and {len(drifts) - len(shown)} more tables that differ."])
     first = drifts[0]
     actions = [
-        (
+        layout.Action(
             "table_columns",
             f"The columns the crawler found in {first.table}:",
             runbook.table_columns_command(config.region, schema.database, first.table),
         ),
-        (
+        layout.Action(
             "last_crawl",
             "Details of the last crawl:",
             runbook.last_crawl_command(config.region, alert.crawler_name),
@@ -90,15 +76,15 @@ def drift_notification(
             "CSV classifier cannot when every column is text). Compare the header yourself "
             "before changing the contract."
         )
-    sections.append(_actions_section(guidance, actions))
+    sections.append(layout.actions_section(guidance, actions))
     links = {"crawler": runbook.crawler_url(config.region, alert.crawler_name)}
     if alert.log_link:
         links["log"] = alert.log_link
-    sections.append(_links_section(links))
-    text = _text(headline, sections)
+    sections.append(layout.links_section(links))
+    text = layout.compose(headline, sections)
     subject = subject_line(f"[{config.workflow_name}] raw schema drift: {summary} in {tables}")
     data = {
-        **_common(config, KIND, alert.event_id, alert.time, subject, text),
+        **layout.common(config, KIND, alert.event_id, alert.time, subject, text),
         "crawler_name": alert.crawler_name,
         "database": schema.database,
         "tables": [
@@ -116,9 +102,9 @@ def drift_notification(
             for d in shown
         ],
         "links": links,
-        "commands": {key: command for key, _, command in actions},
+        **layout.commands_data(actions),
     }
-    return Notification(subject, text, data, _attributes(config, KIND))
+    return Notification(subject, text, data, layout.attributes(config, KIND))
 
 
 def unchecked_notification(
@@ -126,36 +112,39 @@ def unchecked_notification(
 ) -> Notification:
     """The comparison could not run: say so rather than stay silent."""
     schema = _schema(config)
-    problem = _clip(problem, MAX_ERROR_CHARS)
+    problem = layout.clip(problem, MAX_ERROR_CHARS)
     actions = [
-        (
+        layout.Action(
             "last_crawl",
             "Details of the last crawl:",
             runbook.last_crawl_command(config.region, alert.crawler_name),
         ),
     ]
-    text = _text(
+    text = layout.compose(
         f"The raw tables of pipeline {config.pipeline} could not be compared with its contract",
         [
-            _fields(
+            layout.fields(
                 ("Pipeline", config.pipeline),
-                ("Crawler", f"{alert.crawler_name}, crawl finished {_when(alert.time, None)}"),
+                (
+                    "Crawler",
+                    f"{alert.crawler_name}, crawl finished {layout.when(alert.time, None)}",
+                ),
                 ("Tables", f"{schema.database}.{schema.table_prefix}*"),
                 ("Problem", problem),
             ),
-            _actions_section(
+            layout.actions_section(
                 ["Check the notifier's permissions (glue:GetTables on these tables)."], actions
             ),
         ],
     )
     subject = subject_line(f"[{config.workflow_name}] raw schema not checked: {problem}")
     data = {
-        **_common(config, UNCHECKED_KIND, alert.event_id, alert.time, subject, text),
+        **layout.common(config, UNCHECKED_KIND, alert.event_id, alert.time, subject, text),
         "crawler_name": alert.crawler_name,
         "problem": problem,
-        "commands": {key: command for key, _, command in actions},
+        **layout.commands_data(actions),
     }
-    return Notification(subject, text, data, _attributes(config, UNCHECKED_KIND))
+    return Notification(subject, text, data, layout.attributes(config, UNCHECKED_KIND))
 
 
 def _table_section(drift: TableDrift) -> list[str]:

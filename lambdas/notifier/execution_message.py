@@ -18,29 +18,32 @@ from notifier import runbook
 from notifier.config import NotifierConfig
 from notifier.execution_events import Batch, ExecutionEnded, StepFailed
 from notifier.facts import Manifest, RunFacts, ValidationReport
-from notifier.message import (
+from notifier.job_message import (
     _GLUE_ERROR_PREFIX,
-    MAX_ERROR_CHARS,
-    MAX_ERROR_LINE_CHARS,
     MAX_FILES_IN_DATA,
-    Notification,
-    _actions_section,
-    _attributes,
-    _clip,
-    _common,
-    _count,
-    _fields,
-    _files_section,
-    _first_line,
-    _indent,
-    _links_section,
-    _notes_section,
-    _text,
     _validation_data,
     _validation_section,
-    _when,
+)
+from notifier.layout import (
+    MAX_ERROR_CHARS,
+    MAX_ERROR_LINE_CHARS,
+    Action,
+    Notification,
     subject_line,
 )
+from notifier.layout import actions_section as layout_actions_section
+from notifier.layout import attributes as _attributes
+from notifier.layout import clip as _clip
+from notifier.layout import common as _common
+from notifier.layout import compose as _text
+from notifier.layout import count as _count
+from notifier.layout import fields as _fields
+from notifier.layout import files_section as _files_section
+from notifier.layout import first_line as _first_line
+from notifier.layout import indent as _indent
+from notifier.layout import links_section as _links_section
+from notifier.layout import notes_section as _notes_section
+from notifier.layout import when as _when
 
 RESUMABLE_STEPS = ("validate", "publish")  # as gluekit.orchestration.RESUMABLE_STEPS
 # Glue refused the job run every time it was asked (gluekit.orchestration's retried errors).
@@ -375,3 +378,9 @@ def _stamp(time: str) -> str:
 def _name(text: str) -> str:
     """An execution name: at most 80 characters of letters, digits, '-' and '_'."""
     return _UNSAFE_NAME.sub("-", text)[:80]
+
+
+def _actions_section(guidance: list[str], actions: list[tuple[str, str, str]]) -> list[str]:
+    """The execution's commands are the AWS CLI's (the kit's own commands follow the Glue
+    workflow): `layout.actions_section` with no kit command."""
+    return layout_actions_section(guidance, [Action(*action) for action in actions])

@@ -454,3 +454,17 @@ def test_oldest_pending_alarm_is_two_waits_and_a_job_timeout(orders: Template) -
         "AWS::CloudWatch::Alarm",
         {"AlarmName": "gluekit-dev-orders-misrouted-notifications"},
     )
+
+
+def test_outputs_name_what_gluekit_describe_shows(orders: Template, dev: Synthesized) -> None:
+    outputs = orders.find_outputs("*")
+    assert {
+        "WorkflowName", "RawPrefix", "DashboardName", "JobNames", "BridgeQueueUrl",
+        "BridgeDlqUrl", "TableName", "CuratedLocation", "QuarantinePrefix", "ManifestsPrefix",
+        "ReportsPrefix", "DashboardUrl",
+    } <= set(outputs)  # fmt: skip
+    assert outputs["JobNames"]["Value"] == ",".join(
+        f"gluekit-dev-orders-{step}" for step in ("transform", "validate", "publish", "compact")
+    )
+    assert outputs["TableName"]["Value"] == "gluekit_dev.orders"
+    assert "ClaimsTableName" in dev.foundation.find_outputs("*")

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier import message
+from notifier import layout, message
 from notifier.config import NotifierConfig
 from notifier.events import CrawlerFailed, JobRunEnded, ObjectQuarantined, parse_event
 from notifier.facts import (
@@ -183,10 +183,10 @@ def test_offending_rows_given_as_a_count_are_shown_as_a_count(config: NotifierCo
 
 
 def test_event_time_is_shown_in_utc() -> None:
-    assert message._when("2026-05-04T03:12:09+02:00", None) == "2026-05-04 01:12:09 UTC"
-    assert message._when("2026-05-04T01:12:09Z", 59) == "2026-05-04 01:12:09 UTC (ran 59 s)"
-    assert message._when("yesterday", None) == "yesterday"
-    assert message._when("", None) == "unknown"
+    assert layout.when("2026-05-04T03:12:09+02:00", None) == "2026-05-04 01:12:09 UTC"
+    assert layout.when("2026-05-04T01:12:09Z", 59) == "2026-05-04 01:12:09 UTC (ran 59 s)"
+    assert layout.when("yesterday", None) == "yesterday"
+    assert layout.when("", None) == "unknown"
 
 
 def test_crawler_alert_without_log_link_has_no_log_entry(config: NotifierConfig) -> None:
