@@ -1,9 +1,11 @@
 """The partition_completeness rule: the day partitions a run touches, as they will be after publish.
 
-Touched: a day the run writes rows into, or one a key of the run moved out of. The rule spans
-the first to the last touched day and counts each day's rows in the table as it will be (the
-audited branch snapshot), not among the run's rows only: a late update to an older day is a
-normal run, and a day that the move of a key leaves empty is a hole.
+The span runs from the first to the last day the run writes rows into; each of its days, and
+each day a key of the run moved out of, must hold ``min_rows`` rows in the table as it will be
+(the audited branch snapshot), not among the run's rows only. So a late update to an older day
+is a normal run (the days between are in the table), while a day inside the span that the move
+of a key leaves empty is a hole. A day outside the span that a move empties is not: the data
+simply no longer reaches it.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from gluekit_glue.rule_results import MAX_LISTED, MAX_OFFENDING_ROWS, RuleResult
 
 def partition_completeness(rule: PartitionCompletenessRule, view: AuditView) -> RuleResult:
     threshold = {"min_rows": rule.min_rows}
-    touched = _values(view.run_rows, rule.partition)
-    if view.replaced is not None:
-        touched |= _values(view.replaced, rule.partition)
-    unreadable = sorted(v for v in touched if _day(v) is None)
+    written = _values(view.run_rows, rule.partition)
+    moved_out = _values(view.replaced, rule.partition) if view.replaced is not None else set()
+    unreadable = sorted(v for v in written | moved_out if _day(v) is None)
     if unreadable:
         return result(
             rule,
@@ -33,21 +34,24 @@ def partition_completeness(rule: PartitionCompletenessRule, view: AuditView) -> 
             threshold=threshold,
             message=f"partition values are not days (yyyy-MM-dd): {unreadable[:3]}",
         )
-    touched_days = sorted(d for d in (_day(v) for v in touched) if d is not None)
-    if not touched_days:
+    written_days = sorted(d for d in (_day(v) for v in written) if d is not None)
+    if not written_days:
         return result(
             rule,
             rule.partition,
             failed=False,
             observed={"days": 0},
             threshold=threshold,
-            message="the run touches no partition (the row_count rule judges an empty run)",
+            message="the run writes no partition (the row_count rule judges an empty run)",
         )
-    first, last = touched_days[0], touched_days[-1]
-    days = _rows_per_day(view.table, rule.partition, first, last)
+    first, last = written_days[0], written_days[-1]
+    moved_days = {d for d in (_day(v) for v in moved_out) if d is not None}
+    counted = _rows_per_day(view.table, rule.partition, {first, last, *moved_days})
+    days = {d: n for d, n in counted.items() if first <= d <= last or d in moved_days}
     span = (last - first).days + 1
     missing = [first + timedelta(d) for d in range(span) if first + timedelta(d) not in days]
     thin = {d: n for d, n in sorted(days.items()) if n < rule.min_rows}
+    touched = len(set(written_days) | moved_days)
     problems = []
     if missing:
         problems.append(f"{len(missing)} missing day(s): {[d.isoformat() for d in missing[:3]]}")
@@ -55,7 +59,7 @@ def partition_completeness(rule: PartitionCompletenessRule, view: AuditView) -> 
         problems.append(f"{len(thin)} day(s) with fewer than {rule.min_rows} rows")
     offending = [{rule.partition: d.isoformat(), "rows": 0} for d in missing]
     offending += [{rule.partition: d.isoformat(), "rows": n} for d, n in thin.items()]
-    touched_text = f"{len(touched_days)} touched day(s) {first} .. {last}"
+    touched_text = f"{touched} touched day(s), written {first} .. {last}"
     return result(
         rule,
         rule.partition,
@@ -63,7 +67,7 @@ def partition_completeness(rule: PartitionCompletenessRule, view: AuditView) -> 
         observed={
             "first": first.isoformat(),
             "last": last.isoformat(),
-            "days_touched": len(touched_days),
+            "days_touched": touched,
             "days": len(days),
             "missing_days": [d.isoformat() for d in missing[:MAX_LISTED]],
             "days_below_min_rows": {d.isoformat(): n for d, n in list(thin.items())[:MAX_LISTED]},
@@ -84,7 +88,9 @@ def _values(frame: DataFrame, partition: str) -> set[str]:
     return {str(r[0]) for r in rows if r[0] is not None}
 
 
-def _rows_per_day(table: DataFrame, partition: str, first: date, last: date) -> dict[date, int]:
+def _rows_per_day(table: DataFrame, partition: str, days: set[date]) -> dict[date, int]:
+    """Rows of each day from the first to the last of ``days``, in one grouping."""
+    first, last = min(days), max(days)
     # Day text in yyyy-MM-dd sorts as the days do.
     span = F.col(partition).between(first.isoformat(), last.isoformat())
     counts = table.filter(span).groupBy(partition).count().collect()

@@ -223,6 +223,15 @@ class PipelineEnv:
         columns = [c.name for c in config.columns] + list(config.partition_names)
         return sorted(tuple(r) for r in derived.select(*columns).collect())
 
+    def refs(self, pipeline: str) -> dict[str, int]:
+        """The table's branches and tags → the snapshot each points at (main once published)."""
+        table = self.curated_table(pipeline)
+        rows = self.spark.sql(f"SELECT name, snapshot_id FROM {table.name}.refs").collect()
+        return {r["name"]: int(r["snapshot_id"]) for r in rows}
+
+    def main_snapshot_id(self, pipeline: str) -> int | None:
+        return self.refs(pipeline).get("main")
+
     def snapshots(self, pipeline: str) -> list[dict[str, Any]]:
         """The table's snapshots, oldest first."""
         table = self.curated_table(pipeline)

@@ -326,15 +326,26 @@ def test_partition_completeness_spans_the_touched_days_in_the_table_as_it_will_b
     assert (result.observed["days_touched"], result.observed["days"]) == (2, 4)
 
 
-def test_partition_completeness_sees_the_day_a_moved_key_leaves_empty(spark: SparkSession) -> None:
-    # GIVEN O-1, alone on 2026-11-20, moves to 2026-11-21 (the run replaced its row)
-    moved = orders(spark, [("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21")])
+def test_partition_completeness_sees_a_day_inside_the_span_that_a_moved_key_leaves_empty(
+    spark: SparkSession,
+) -> None:
+    # GIVEN O-1, alone on 2026-11-20, moves to 2026-11-21 while the run also writes 2026-11-19
+    run = orders(
+        spark,
+        [
+            ("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21"),
+            ("O-2", "new", 1, "EUR", datetime(2026, 11, 19, 8), "2026-11-19"),
+        ],
+    )
     before = orders(spark, [("O-1", "new", 1, "EUR", datetime(2026, 11, 20, 8), "2026-11-20")])
 
-    result = evaluate(view(moved, replaced=before))["partition_completeness"]
+    result = evaluate(view(run, replaced=before))["partition_completeness"]
+    alone = evaluate(view(run.filter("order_id = 'O-1'"), replaced=before))
 
+    # THEN the emptied day inside the span is a hole; outside it (the data moved on) it is not
     assert result.status == "failed"
     assert result.observed["missing_days"] == ["2026-11-20"]
+    assert alone["partition_completeness"].status == "passed"
 
 
 def test_null_rate_counts_nulls_over_every_row_of_the_run(spark: SparkSession) -> None:
