@@ -16,7 +16,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from gluekit.naming import METRICS_NAMESPACE, STEPS, FoundationNames, PipelineNames
-from gluekit.render import glue_job_arguments
+from gluekit.render import glue_job_arguments, job_workers
 from gluekit.spec import PipelineSpec
 from infra.constructs.kit_function import log_retention
 from infra.constructs.prefix_grants import (
@@ -118,6 +118,7 @@ class GluePipeline(Construct):
         )
         self.jobs: dict[str, glue.JobBase] = {}
         for step in JOB_STEPS:
+            worker_type, workers = job_workers(spec, step)
             self.jobs[step] = job_class(
                 self,
                 f"{step.capitalize()}Job",
@@ -128,8 +129,7 @@ class GluePipeline(Construct):
                 extra_python_files=[library],
                 glue_version=_glue_version(job_spec.glue_version),
                 worker_configuration=glue.WorkerConfiguration(
-                    worker_type=_worker_type(job_spec.worker_type),
-                    number_of_workers=job_spec.workers,
+                    worker_type=_worker_type(worker_type), number_of_workers=workers
                 ),
                 timeout=Duration.minutes(job_spec.timeout_minutes),
                 max_retries=job_spec.retries,

@@ -233,11 +233,12 @@ class PipelineEnv:
         return self.refs(pipeline).get("main")
 
     def snapshots(self, pipeline: str) -> list[dict[str, Any]]:
-        """The table's snapshots, oldest first."""
+        """Main's snapshots (those it pointed at), oldest first: not a branch's own, such as a
+        failed run's or the empty one the first run's branch starts from."""
         table = self.curated_table(pipeline)
         rows = self.spark.sql(
-            f"SELECT snapshot_id, operation, summary FROM {table.name}.snapshots "
-            "ORDER BY committed_at"
+            f"SELECT s.snapshot_id, s.operation, s.summary FROM {table.name}.snapshots s "
+            f"JOIN {table.name}.history h ON s.snapshot_id = h.snapshot_id ORDER BY s.committed_at"
         ).collect()
         return [r.asDict() for r in rows]
 
