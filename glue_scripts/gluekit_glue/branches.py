@@ -13,6 +13,7 @@ belongs to, while it stays for inspection until then.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -143,15 +144,17 @@ def fast_forward(spark: SparkSession, table: CuratedTable, branch: str) -> None:
 
 
 def how_to_query(
-    config: JobConfig, state: BranchState, run_id: str, *, local: bool
+    config: JobConfig, state: BranchState, run_id: str, *, local_root: str | None
 ) -> dict[str, str]:
-    """Commands that show the run's rows on its branch, for the report and the alert."""
+    """Commands that show the run's rows on its branch, for the report and the alert; a local
+    run's (``local_root``: the local runner's ``<workdir>/s3``) through ``gluekit local query``."""
     where = f"WHERE {RUN_ID} = '{run_id}'"
-    if local:
+    if local_root is not None:
+        workdir = os.path.dirname(os.path.abspath(local_root).rstrip("/"))
         return {
             "local": (
                 f"gluekit local query {config.pipeline} --version {state.name} "
-                f'"SELECT * FROM {config.table} {where}"'
+                f'"SELECT * FROM {config.table} {where}" --workdir {workdir}'
             )
         }
     return {

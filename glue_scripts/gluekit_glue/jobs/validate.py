@@ -125,12 +125,12 @@ def transformed_branch(
 
 def branch_report(context: JobContext, branch: BranchState) -> dict[str, Any]:
     config = context.config
-    local = context.options.local_root is not None
+    local_root = context.options.local_root
     return {
         **branch.to_json(),
         "table": f"{config.database}.{config.table}",
         "kept_days": config.keep_snapshots_days,
-        "query": branches.how_to_query(config, branch, context.run_id, local=local),
+        "query": branches.how_to_query(config, branch, context.run_id, local_root=local_root),
     }
 
 
