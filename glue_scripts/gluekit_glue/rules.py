@@ -227,7 +227,10 @@ def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -
             failed=True,
             observed=None,
             threshold=rule.max_age_hours,
-            message=f"no values in '{rule.column}' to judge freshness by",
+            message=(
+                f"no value in '{rule.column}' among the run's rows to judge freshness by (none "
+                "arrived, or none is newer than the table's)"
+            ),
         )
     newest = datetime.fromtimestamp(newest_epoch, tz=UTC)
     age_hours = (now - newest).total_seconds() / 3600

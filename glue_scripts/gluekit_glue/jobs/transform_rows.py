@@ -119,8 +119,8 @@ def _stage_checked(
     if rows_in == rows_rejected:
         _write_empty(context, staged_path, None)
         return Counts(rows_in, 0, rows_rejected, (), tuple(reasons), NO_DUPLICATES)
-    valid = valid_rows(checked, config.columns)  # typed to the contract; rejects left out
-    # (Between the casts and the dedupe: where the spec's user steps will transform `valid`.)
+    valid = valid_rows(checked, config.columns)  # cast to the contract, rejects left out
+    # ---- user steps: here, after the casts and before the dedupe, they transform `valid` ----
     # Some rows are valid, so the plan is not empty and this Observation is filled.
     observed = Observation()
     staged = staged_rows(valid, config, observed, _lineage(inputs))
