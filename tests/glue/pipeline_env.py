@@ -77,7 +77,7 @@ class PipelineEnv:
             Bucket=FOUNDATION.raw_bucket, VersioningConfiguration={"Status": "Enabled"}
         )
         self.glue.create_database(DatabaseInput={"Name": FOUNDATION.database})
-        # No curated table: the first publish creates it (an Iceberg table).
+        # No curated table: the first transform creates it (an Iceberg table).
         for name in self.configs:
             self.glue.create_workflow(Name=self.workflow(name))
 
