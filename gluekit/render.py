@@ -25,6 +25,18 @@ GLUE_CATALOG = "glue_catalog"
 LAMBDA_ENV_LIMIT_BYTES = 4096
 
 
+# Publish is metadata-only (a fast-forward of main; only when main moved meanwhile does it merge
+# the run's rows again): the smallest Spark job Glue runs, 2 workers (the minimum) of G.1X.
+METADATA_STEP_WORKERS = ("G.1X", 2)
+
+
+def job_workers(spec: PipelineSpec, step: str) -> tuple[str, int]:
+    """(worker type, number of workers) of a step's job: the spec's ``job``, publish's smallest."""
+    if step == "publish":
+        return METADATA_STEP_WORKERS
+    return spec.job.worker_type, spec.job.workers
+
+
 def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str, Any]:
     names = PipelineNames(foundation.prefix, spec.name)
     return {

@@ -60,7 +60,7 @@ def job_config(spec: PipelineSpec, prefix: str) -> JobConfig:
 
 
 def check(config: JobConfig, metadata: Metadata | None) -> TableCheck:
-    """What the next publish would do to the table (``metadata`` None: there is none yet)."""
+    """What the next run would do to the table (``metadata`` None: there is none yet)."""
     table = f"{config.database}.{config.table}"
     if metadata is None:
         return TableCheck(
@@ -79,13 +79,13 @@ def check(config: JobConfig, metadata: Metadata | None) -> TableCheck:
         return TableCheck(
             config.pipeline,
             f"{table} records no contract; against its own schema: {evolution.describe()}. "
-            f"The next publish records the spec's contract as v{state.version + 1}",
+            f"The next run records the spec's contract as v{state.version + 1}",
         )
     if not evolution.changes:
         return TableCheck(config.pipeline, f"{table} matches its contract v{state.version}")
     return TableCheck(
         config.pipeline,
-        f"{table} (contract v{state.version}) evolves on the next publish to "
+        f"{table} (contract v{state.version}) evolves on the next run to "
         f"v{state.version + 1}: {evolution.describe()}",
     )
 

@@ -1,14 +1,14 @@
 """Reading and writing the kit's Parquet datasets (a run's staged data) the same way everywhere.
 
-The curated table is Iceberg (gluekit_glue.iceberg), written only by MERGE and maintenance.
+The curated table is Iceberg (gluekit_glue.iceberg), written only by MERGE into a run's branch
+(gluekit_glue.wap), fast-forwards and maintenance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from gluekit_glue.config import JobConfig
 from gluekit_glue.contract import dataset_schema
@@ -50,22 +50,6 @@ def rebalanced(frame: DataFrame, partition_names: Sequence[str]) -> DataFrame:
     columns = ", ".join(f"`{name}`" for name in partition_names)
     hint = f"REBALANCE({columns})" if columns else "REBALANCE"
     return frame.sparkSession.sql(f"SELECT /*+ {hint} */ * FROM {{frame}}", frame=frame)
-
-
-def partition_counts(
-    frame: DataFrame, partition_names: Sequence[str]
-) -> list[tuple[dict[str, str], int]]:
-    """(partition values, rows) of every partition in ``frame``, sorted."""
-    if not partition_names:
-        return []
-    rows = frame.groupBy(*partition_names).agg(F.count(F.lit(1)).alias("_rows")).collect()
-    found = [({n: r[n] for n in partition_names}, int(r["_rows"])) for r in rows]
-    return sorted(found, key=lambda item: [item[0][n] or "" for n in partition_names])
-
-
-def partition_dir(values: Mapping[str, str]) -> str:
-    """'dt=2026-11-20' — the directory Spark writes a partition to, escaped as Spark does."""
-    return "/".join(f"{escape_path_name(k)}={escape_path_name(v)}" for k, v in values.items())
 
 
 def escape_path_name(value: str) -> str:

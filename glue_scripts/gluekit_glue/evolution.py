@@ -6,7 +6,7 @@ JSON of the columns with their types and nullability, the primary key and the pa
 ``gluekit.contract-version`` (1, then one more per evolution). A spec is compared with that
 record, never with the previous spec file, so what counts is what the table really took.
 
-Allowed, applied by the next publish: a new nullable column, a widened type (int → bigint,
+Allowed, applied by the next run: a new nullable column, a widened type (int → bigint,
 float → double, a decimal with more precision and the same scale), a required column made
 nullable. Refused, before anything is written: a dropped or renamed column, a narrowed or
 otherwise changed type, a column made required or added as required, another primary key,
@@ -219,7 +219,7 @@ class Widening:
 
 @dataclass(frozen=True)
 class Evolution:
-    """How a spec's contract differs from the table's: what the next publish does or refuses."""
+    """How a spec's contract differs from the table's: what the next run does or refuses."""
 
     added: tuple[ContractColumn, ...] = ()
     widened: tuple[Widening, ...] = ()

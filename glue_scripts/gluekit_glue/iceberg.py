@@ -6,9 +6,10 @@ S3FileIO) and the table lives at the pipeline's curated prefix. Locally a ``hado
 the root because Spark caches a catalog by name for the life of the session, and the tests give
 every test its own root in one shared session.
 
-The first publish creates the table (``CREATE TABLE IF NOT EXISTS``): Iceberg owns the table's
-metadata pointer and rewrites it on every commit, which a CloudFormation-managed table would
-fight on each stack update; and locally it is then the same code path as on AWS.
+The first transform creates the table (``CREATE TABLE IF NOT EXISTS``) before it writes the run's
+branch: Iceberg owns the table's metadata pointer and rewrites it on every commit, which a
+CloudFormation-managed table would fight on each stack update; and locally it is then the same
+code path as on AWS.
 
 Partitions are hidden: the spec's ``dt`` from ``created_at`` by ``day`` becomes the partition field
 ``dt`` = ``days(created_at)``. There is no ``dt`` column; a filter on ``created_at`` prunes files.
@@ -143,8 +144,8 @@ def ensure_table(spark: SparkSession, config: JobConfig, table: CuratedTable) ->
     """Create the table if it is missing, then its partition spec if that is missing.
 
     Spark's DDL cannot name a partition field at CREATE, so the fields are added right after
-    (a metadata-only commit) by whichever publish finds the spec empty. Every publish passes
-    here before its MERGE, so no row is ever written unpartitioned; of two publishes racing
+    (a metadata-only commit) by whichever transform finds the spec empty. Every transform passes
+    here before it cuts its branch, so no row is ever written unpartitioned; of two racing
     here, the later one finds its field added already ("duplicate partition field").
     A spec whose partition_by changed later is refused (gluekit_glue.evolution).
     """
@@ -177,7 +178,17 @@ def java_table(spark: SparkSession, table: CuratedTable) -> Any:
 
 def current_snapshot(spark: SparkSession, table: CuratedTable) -> dict[str, Any] | None:
     """The snapshot ``main`` points at: id, operation, when, and the rows it changed."""
-    snapshot = java_table(spark, table).currentSnapshot()
+    return _facts(java_table(spark, table).currentSnapshot())
+
+
+def snapshot_facts(
+    spark: SparkSession, table: CuratedTable, snapshot_id: int
+) -> dict[str, Any] | None:
+    """As `current_snapshot`, for any snapshot still kept (a branch's head, say)."""
+    return _facts(java_table(spark, table).snapshot(snapshot_id))
+
+
+def _facts(snapshot: Any) -> dict[str, Any] | None:
     if snapshot is None:
         return None
     committed = datetime.fromtimestamp(snapshot.timestampMillis() / 1000, UTC)

@@ -1,13 +1,15 @@
 """The batch manifest the bridge writes: exactly the objects one run processes.
 
 Shape: ``{"pipeline", "batch_id", "created_at", "files": [{"bucket", "key", "version_id",
-"size", "etag", "uri"}]}``.
+"size", "etag", "uri", "arrived_at"}]}``. ``arrived_at`` (ISO 8601, UTC) is when the object
+version arrived: the time of its Object Created event, which the bridge recorded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -22,6 +24,7 @@ class ManifestFile:
     version_id: str | None
     size: int | None
     etag: str | None
+    arrived_at: datetime | None = None  # None: a manifest from an older bridge
 
     @property
     def uri(self) -> str:
@@ -64,6 +67,7 @@ def parse_manifest(data: Any, uri: str) -> Manifest:
                 version_id=str(version_id) if version_id else None,
                 size=int(size) if isinstance(size, int) else None,
                 etag=str(entry["etag"]).strip('"') if entry.get("etag") else None,
+                arrived_at=_instant(entry.get("arrived_at"), f"manifest {uri}: files[{index}]"),
             )
         )
     return Manifest(
@@ -73,3 +77,13 @@ def parse_manifest(data: Any, uri: str) -> Manifest:
         created_at=data.get("created_at"),
         files=tuple(files),
     )
+
+
+def _instant(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ManifestError(f"{where}.arrived_at '{value}' is not an ISO 8601 time") from None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,9 +1,11 @@
-"""Dataset rules of the validate job, evaluated on a run's staged data.
+"""Dataset rules of the validate job, evaluated on the run's branch: the table as it will be.
 
-Counts, null rates, ranges, accepted values and freshness come from ONE aggregate over the
-staged rows (every row of the run that transform kept); unique keys and partition completeness
-need one grouping each; offending example rows are fetched only for rules that failed. The rules
-on what transform rejected or dropped (reject_rate, duplicate_keys) read its step summary.
+Null rates, ranges, accepted values and freshness come from ONE aggregate over the run's rows on
+the branch (those it inserted or updated: what it publishes, `audit`); unique keys
+(`key_rules`) and partition completeness (`partition_rules`) judge the whole table as it will
+be, one grouping each; offending example rows are fetched only for rules that failed. The rules
+on what transform counted (row_count, reject_rate, duplicate_keys) read its step summary
+(`run_rules`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from gluekit_glue.audit import AuditView
 from gluekit_glue.config import (
     AcceptedValuesRule,
     DuplicateKeysRule,
@@ -32,33 +35,33 @@ from gluekit_glue.config import (
     UniqueKeyRule,
 )
 from gluekit_glue.key_rules import unique_key
+from gluekit_glue.partition_rules import partition_completeness
 from gluekit_glue.rule_results import (
-    MAX_LISTED,
     MAX_OFFENDING_ROWS,
     RuleResult,
     report_status,
     result,
     summary_text,
 )
-from gluekit_glue.run_rules import duplicate_keys, reject_rate
+from gluekit_glue.run_rules import duplicate_keys, reject_rate, row_count
 
 __all__ = ["RuleResult", "evaluate_rules", "report_status", "summary_text"]
 
 
 def evaluate_rules(
-    frame: DataFrame,
+    view: AuditView,
     config: JobConfig,
     now: datetime,
     *,
     transform: Mapping[str, Any] | None = None,
-    curated: DataFrame | None = None,
 ) -> tuple[int, list[RuleResult]]:
-    """(row count, one result per rule in the config's order).
+    """(the run's rows on the branch, one result per rule in the config's order).
 
-    ``frame`` is the run's staged data; ``transform`` its transform step summary (for the
-    rules on what transform rejected or dropped); ``curated`` the curated table before publish.
+    ``view`` is the audited snapshot of the run's branch; ``transform`` the run's transform step
+    summary (for the rules on what transform counted, rejected or dropped).
     """
     rules = config.validation
+    frame = view.run_rows
     aggregates: list[Column] = [F.count(F.lit(1)).alias("rows")]
     for index, rule in enumerate(rules):
         aggregates += _aggregates(index, rule, config)
@@ -67,12 +70,16 @@ def evaluate_rules(
     rows = int(stats["rows"])
     results = []
     for index, rule in enumerate(rules):
-        if isinstance(rule, RejectRateRule):
+        if isinstance(rule, RowCountRule):
+            results.append(row_count(rule, transform, rows))
+        elif isinstance(rule, RejectRateRule):
             results.append(reject_rate(rule, transform))
         elif isinstance(rule, DuplicateKeysRule):
             results.append(duplicate_keys(rule, config, transform))
         elif isinstance(rule, UniqueKeyRule):
-            results.append(unique_key(rule, frame, config, curated))
+            results.append(unique_key(rule, view.table))
+        elif isinstance(rule, PartitionCompletenessRule):
+            results.append(partition_completeness(rule, view))
         else:
             results.append(_evaluate(index, rule, frame, config, stats, now))
     return rows, results
@@ -156,20 +163,6 @@ def _evaluate(
 ) -> RuleResult:
     key = f"r{index}"
     rows = int(stats["rows"])
-    if isinstance(rule, RowCountRule):
-        too_few = rows < rule.min
-        too_many = rule.max is not None and rows > rule.max
-        bounds = f"at least {rule.min}" + (
-            f" and at most {rule.max}" if rule.max is not None else ""
-        )
-        return result(
-            rule,
-            None,
-            failed=too_few or too_many,
-            observed=rows,
-            threshold={"min": rule.min, "max": rule.max},
-            message=f"{rows} rows; expected {bounds}",
-        )
     if isinstance(rule, NullRateRule):
         nulls = int(stats[f"{key}_nulls"] or 0)
         rate = nulls / rows if rows else 0.0
@@ -181,7 +174,7 @@ def _evaluate(
             observed=round(rate, 6),
             threshold=rule.max,
             message=(
-                f"{nulls:,} of {rows:,} staged rows have no value ({rate:.2%}); "
+                f"{nulls:,} of the run's {rows:,} rows have no value ({rate:.2%}); "
                 f"at most {rule.max:.2%} allowed"
             ),
             offending=_examples(frame, F.col(rule.column).isNull()) if failed else [],
@@ -219,8 +212,6 @@ def _evaluate(
         )
     if isinstance(rule, FreshnessRule):
         return _freshness(rule, stats[f"{key}_newest"], now)
-    if isinstance(rule, PartitionCompletenessRule):
-        return _partition_completeness(rule, frame)
     raise TypeError(f"no evaluation for rule {rule.rule}")
 
 
@@ -236,7 +227,10 @@ def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -
             failed=True,
             observed=None,
             threshold=rule.max_age_hours,
-            message=f"no values in '{rule.column}' to judge freshness by",
+            message=(
+                f"no value in '{rule.column}' among the run's rows to judge freshness by (none "
+                "arrived, or none is newer than the table's)"
+            ),
         )
     newest = datetime.fromtimestamp(newest_epoch, tz=UTC)
     age_hours = (now - newest).total_seconds() / 3600
@@ -250,65 +244,6 @@ def _freshness(rule: FreshnessRule, newest_epoch: float | None, now: datetime) -
             f"newest value is {age_hours:.1f} hours old (at {newest.isoformat()}); "
             f"at most {rule.max_age_hours:g} hours allowed"
         ),
-    )
-
-
-def _partition_completeness(rule: PartitionCompletenessRule, frame: DataFrame) -> RuleResult:
-    counts = {
-        r[0]: int(r[1]) for r in frame.groupBy(rule.partition).count().collect() if r[0] is not None
-    }
-    threshold = {"min_rows": rule.min_rows}
-    days: dict[date, int] = {}
-    unreadable = []
-    for value, count in counts.items():
-        try:
-            days[date.fromisoformat(value)] = count
-        except ValueError:
-            unreadable.append(value)
-    if unreadable:
-        return result(
-            rule,
-            rule.partition,
-            failed=True,
-            observed={"not_days": sorted(unreadable)[:MAX_LISTED]},
-            threshold=threshold,
-            message=f"partition values are not days (yyyy-MM-dd): {sorted(unreadable)[:3]}",
-        )
-    if not days:
-        return result(
-            rule,
-            rule.partition,
-            failed=False,
-            observed={"days": 0},
-            threshold=threshold,
-            message="no partitions (the row_count rule judges an empty run)",
-        )
-    first, last = min(days), max(days)
-    span = (last - first).days + 1
-    missing = [first + timedelta(d) for d in range(span) if first + timedelta(d) not in days]
-    thin = {d: n for d, n in sorted(days.items()) if n < rule.min_rows}
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} missing day(s): {[d.isoformat() for d in missing[:3]]}")
-    if thin:
-        problems.append(f"{len(thin)} day(s) with fewer than {rule.min_rows} rows")
-    offending = [{rule.partition: d.isoformat(), "rows": 0} for d in missing]
-    offending += [{rule.partition: d.isoformat(), "rows": n} for d, n in thin.items()]
-    return result(
-        rule,
-        rule.partition,
-        failed=bool(problems),
-        observed={
-            "first": first.isoformat(),
-            "last": last.isoformat(),
-            "days": len(days),
-            "missing_days": [d.isoformat() for d in missing[:MAX_LISTED]],
-            "days_below_min_rows": {d.isoformat(): n for d, n in list(thin.items())[:MAX_LISTED]},
-        },
-        threshold=threshold,
-        message="; ".join(problems)
-        or f"{len(days)} consecutive day(s) {first} .. {last}, each with >= {rule.min_rows} rows",
-        offending=offending[:MAX_OFFENDING_ROWS],
     )
 
 

@@ -1,9 +1,10 @@
-"""Rules on what transform counted before the staged data existed: rows it rejected, and rows
-that shared a primary key (of which it kept one per key).
+"""Rules on what transform counted: the rows it staged, rows it rejected, and rows that shared a
+primary key (of which it kept one per key).
 
-They read transform's step summary, not the staged data: the staged data no longer holds the
-rejected rows nor the duplicates. A summary without the counts (written by an older kit) gives
-a "not measured" result, never a pass.
+They read transform's step summary, not the branch: the branch holds neither the rejected rows
+nor the duplicates, and of the staged rows only those newer than the table's (a replay of a
+published batch stages rows and changes nothing). A summary without the counts (written by an
+older kit) gives a "not measured" result, never a pass.
 """
 
 from __future__ import annotations
@@ -11,10 +12,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gluekit_glue.config import DuplicateKeysRule, JobConfig, RejectRateRule
+from gluekit_glue.config import DuplicateKeysRule, JobConfig, RejectRateRule, RowCountRule
 from gluekit_glue.rule_results import MAX_OFFENDING_ROWS, RuleResult, not_measured, result
 
 TOP_REASONS_IN_MESSAGE = 3
+
+
+def row_count(
+    rule: RowCountRule, transform: Mapping[str, Any] | None, rows_written: int
+) -> RuleResult:
+    """The rows the run delivered (transform staged them), so that an empty delivery fails and
+    a replay that changes nothing does not; ``rows_written``: those the MERGE took."""
+    threshold = {"min": rule.min, "max": rule.max}
+    if transform is None:
+        return not_measured(rule, None, threshold, "transform's step summary is missing")
+    if "rows_out" not in transform:
+        return not_measured(rule, None, threshold, "transform's summary has no row counts")
+    staged = int(transform["rows_out"] or 0)
+    bounds = f"at least {rule.min:,}" + (
+        f" and at most {rule.max:,}" if rule.max is not None else ""
+    )
+    return result(
+        rule,
+        None,
+        failed=staged < rule.min or (rule.max is not None and staged > rule.max),
+        observed=staged,
+        threshold=threshold,
+        message=(
+            f"{staged:,} rows staged ({rows_written:,} of them newer than the table's, written "
+            f"to the branch); expected {bounds}"
+        ),
+    )
 
 
 def reject_rate(rule: RejectRateRule, transform: Mapping[str, Any] | None) -> RuleResult:

@@ -57,6 +57,9 @@ def add_local_commands(sub: Any, with_specs: Callable[[argparse.ArgumentParser],
     query.add_argument("sql", help='e.g. "SELECT dt, count(*) FROM orders GROUP BY dt"')
     query.add_argument("--spec", type=Path, help="a spec file (instead of --pipelines-dir)")
     query.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    query.add_argument(
+        "--version", help="a branch (run_<run id>), tag or snapshot id instead of the current data"
+    )
     query.set_defaults(func=cmd_query)
 
     history = with_specs(
@@ -149,7 +152,9 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     spec, prefix = pipeline_spec(args)
     try:
-        columns, rows = query(spec, args.sql, prefix=prefix, workdir=args.workdir)
+        columns, rows = query(
+            spec, args.sql, prefix=prefix, workdir=args.workdir, version=args.version
+        )
     except (FileNotFoundError, QueryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

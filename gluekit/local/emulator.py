@@ -262,7 +262,7 @@ def create_claims_table(name: str) -> None:
 def _catalog(spec: PipelineSpec, foundation: FoundationNames, names: PipelineNames) -> None:
     glue = boto3.client("glue", region_name=REGION)
     glue.create_database(DatabaseInput={"Name": foundation.database})
-    # No curated table: the first publish creates it (an Iceberg table, in the catalog).
+    # No curated table: the first transform creates it (an Iceberg table, in the catalog).
 
 
 def _glue_jobs(

@@ -16,7 +16,11 @@ from gluekit.spec import PipelineSpec
 
 
 def history(spec: PipelineSpec, prefix: str, workdir: Path) -> list[dict[str, Any]]:
-    """The table's snapshots, oldest first, with ``current`` marking the one main points at."""
+    """Main's snapshots, oldest first, with ``current`` marking the one main points at.
+
+    Those main pointed at (its snapshot log): a run's branch has snapshots of its own (a run
+    whose validation failed, the empty one the first run's branch starts from), never main's.
+    """
     from pyiceberg.table import StaticTable
 
     metadata = current_metadata(curated_dir(spec, prefix, workdir))
@@ -27,7 +31,10 @@ def history(spec: PipelineSpec, prefix: str, workdir: Path) -> list[dict[str, An
     table = StaticTable.from_metadata(metadata.resolve().as_uri())
     current = table.current_snapshot()
     rows = []
+    on_main = {entry.snapshot_id for entry in table.metadata.snapshot_log}
     for snapshot in table.metadata.snapshots:
+        if snapshot.snapshot_id not in on_main:
+            continue
         summary = snapshot.summary.additional_properties if snapshot.summary else {}
         rows.append(
             {

@@ -34,8 +34,9 @@ def current_metadata(folder: Path) -> Path | None:
     return folder / "metadata" / f"v{hint.read_text(encoding='utf-8').strip()}.metadata.json"
 
 
-def read_table(spec: PipelineSpec, prefix: str, workdir: Path) -> Any:
-    """The current snapshot as an Arrow table."""
+def read_table(spec: PipelineSpec, prefix: str, workdir: Path, version: str | None = None) -> Any:
+    """The current snapshot as an Arrow table; or ``version``'s: a branch (a run's
+    ``run_<run id>``, kept when its validation failed), a tag or a snapshot id."""
     from pyiceberg.table import StaticTable
 
     folder = curated_dir(spec, prefix, workdir)
@@ -44,16 +45,25 @@ def read_table(spec: PipelineSpec, prefix: str, workdir: Path) -> Any:
         raise FileNotFoundError(
             f"no curated table for '{spec.name}' under {folder}: run 'gluekit local run' first"
         )
-    return StaticTable.from_metadata(metadata.resolve().as_uri()).scan().to_arrow()
+    table = StaticTable.from_metadata(metadata.resolve().as_uri())
+    if version is None:
+        return table.scan().to_arrow()
+    ref = table.metadata.refs.get(version)
+    snapshot_id = ref.snapshot_id if ref else int(version) if version.isdigit() else None
+    if snapshot_id is None or table.snapshot_by_id(snapshot_id) is None:
+        known = ", ".join(sorted(table.metadata.refs)) or "none"
+        raise QueryError(f"no branch, tag or snapshot '{version}' in the table (refs: {known})")
+    return table.scan(snapshot_id=snapshot_id).to_arrow()
 
 
 def query(
-    spec: PipelineSpec, sql: str, *, prefix: str, workdir: Path
+    spec: PipelineSpec, sql: str, *, prefix: str, workdir: Path, version: str | None = None
 ) -> tuple[list[str], list[Any]]:
-    """Run `sql`, in which the pipeline's table name reads the curated table's current rows."""
+    """Run `sql`, in which the pipeline's table name reads the curated table's current rows
+    (or those of ``version``, see `read_table`)."""
     import duckdb
 
-    arrow = read_table(spec, prefix, workdir)
+    arrow = read_table(spec, prefix, workdir, version)
     table = PipelineNames(prefix, spec.name).table
     connection = duckdb.connect()
     connection.register(table, arrow)

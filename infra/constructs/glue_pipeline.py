@@ -20,6 +20,7 @@ from gluekit.render import (
     RAW_CRAWLER_SCHEMA_CHANGE_POLICY,
     code_package,
     glue_job_arguments,
+    job_workers,
 )
 from gluekit.spec import PipelineSpec
 from infra.constructs.kit_function import log_retention
@@ -135,6 +136,7 @@ class GluePipeline(Construct):
         self.jobs: dict[str, glue.JobBase] = {}
         in_machine = spec.orchestrator == "step-functions"
         for step in JOB_STEPS:
+            worker_type, workers = job_workers(spec, step)
             self.jobs[step] = job_class(
                 self,
                 f"{step.capitalize()}Job",
@@ -145,8 +147,7 @@ class GluePipeline(Construct):
                 extra_python_files=[library, *(step_code if step == "transform" else [])],
                 glue_version=_glue_version(job_spec.glue_version),
                 worker_configuration=glue.WorkerConfiguration(
-                    worker_type=_worker_type(job_spec.worker_type),
-                    number_of_workers=job_spec.workers,
+                    worker_type=_worker_type(worker_type), number_of_workers=workers
                 ),
                 timeout=Duration.minutes(job_spec.timeout_minutes),
                 # Under the state machine a retried run would get a new id that its task never

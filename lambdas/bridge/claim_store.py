@@ -54,6 +54,8 @@ class DynamoClaimStore:
             item["version_id"] = _s(obj.version_id)
         if obj.sequencer:
             item["sequencer"] = _s(obj.sequencer)
+        if obj.arrived_at:
+            item["arrived_at"] = _s(obj.arrived_at)
         try:
             client("dynamodb").put_item(
                 TableName=self.table,
@@ -296,6 +298,7 @@ def to_claim(item: Mapping[str, Any]) -> Claim:
             sequencer=text("sequencer"),
             size=int(size or 0),
             etag=text("etag") or "",
+            arrived_at=text("arrived_at"),
         ),
         batch_id=text("batch_id"),
         lease_until=number("lease_until"),

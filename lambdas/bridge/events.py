@@ -42,6 +42,10 @@ class ObjectRef:
     sequencer: str | None
     size: int
     etag: str
+    # When the version arrived: the event's time (ISO 8601, UTC). The manifest carries it to
+    # the curated rows' ingested-at, which decides between two versions of a row. None for a
+    # claim recorded by an older bridge.
+    arrived_at: str | None = None
 
     @property
     def uri(self) -> str:
@@ -137,6 +141,7 @@ def _object_ref(event: S3EventBridgeNotificationEvent) -> ObjectRef:
         sequencer=sequencer,
         size=size,
         etag=str(raw.get("etag") or ""),
+        arrived_at=str(event.get("time") or "") or None,
     )
 
 

@@ -52,6 +52,7 @@ def build_manifest(
                 "size": obj.size,
                 "etag": obj.etag,
                 "uri": obj.uri,
+                "arrived_at": obj.arrived_at,
             }
             for obj in objects
         ],

@@ -128,6 +128,12 @@ def test_validation_breach_fails_run_alerts_and_keeps_curated(
     assert "accepted_values" in alert.text and "range" in alert.text
     assert "resume-workflow-run" in alert.text or "start-workflow-run" in alert.text
     assert curated_orders(specs, workdir) == before
+    # the run's rows wait on its branch, which the alert names, and a local query reads them
+    branch = run.validation["branch"]["name"]
+    assert f"branch {branch}" in alert.text
+    sql = f"SELECT count(*) FROM orders WHERE _run_id = '{run.run_id}'"
+    _, rows = query(specs["orders"], sql, prefix=PREFIX, workdir=workdir, version=branch)
+    assert rows == [(3,)]
 
 
 def test_the_run_judges_freshness_against_its_own_clock(

@@ -77,7 +77,7 @@ class PipelineEnv:
             Bucket=FOUNDATION.raw_bucket, VersioningConfiguration={"Status": "Enabled"}
         )
         self.glue.create_database(DatabaseInput={"Name": FOUNDATION.database})
-        # No curated table: the first publish creates it (an Iceberg table).
+        # No curated table: the first transform creates it (an Iceberg table).
         for name in self.configs:
             self.glue.create_workflow(Name=self.workflow(name))
 
@@ -223,12 +223,22 @@ class PipelineEnv:
         columns = [c.name for c in config.columns] + list(config.partition_names)
         return sorted(tuple(r) for r in derived.select(*columns).collect())
 
+    def refs(self, pipeline: str) -> dict[str, int]:
+        """The table's branches and tags → the snapshot each points at (main once published)."""
+        table = self.curated_table(pipeline)
+        rows = self.spark.sql(f"SELECT name, snapshot_id FROM {table.name}.refs").collect()
+        return {r["name"]: int(r["snapshot_id"]) for r in rows}
+
+    def main_snapshot_id(self, pipeline: str) -> int | None:
+        return self.refs(pipeline).get("main")
+
     def snapshots(self, pipeline: str) -> list[dict[str, Any]]:
-        """The table's snapshots, oldest first."""
+        """Main's snapshots (those it pointed at), oldest first: not a branch's own, such as a
+        failed run's or the empty one the first run's branch starts from."""
         table = self.curated_table(pipeline)
         rows = self.spark.sql(
-            f"SELECT snapshot_id, operation, summary FROM {table.name}.snapshots "
-            "ORDER BY committed_at"
+            f"SELECT s.snapshot_id, s.operation, s.summary FROM {table.name}.snapshots s "
+            f"JOIN {table.name}.history h ON s.snapshot_id = h.snapshot_id ORDER BY s.committed_at"
         ).collect()
         return [r.asDict() for r in rows]
 

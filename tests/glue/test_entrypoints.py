@@ -58,7 +58,7 @@ def test_a_failing_script_raises_for_glue_to_mark_the_run_failed(
 
     # WHEN its validate script runs, THEN the error leaves the script (Glue marks the run
     # FAILED with it) and the step summary records it
-    with pytest.raises(JobFailed, match="no staged data at s3://"):
+    with pytest.raises(JobFailed, match=r"left no branch to validate \(step summary s3://"):
         run_script(monkeypatch, env.argv("orders", "validate", run_id))
     summary = env.get_json(env.config("orders").summary_uri(run_id, "validate"))
     assert summary["status"] == "failed"

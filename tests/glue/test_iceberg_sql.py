@@ -10,7 +10,7 @@ import pytest
 from gluekit.render import GLUE_CATALOG, glue_catalog_conf
 from gluekit_glue import iceberg
 from gluekit_glue.config import parse_config
-from gluekit_glue.jobs.publish import merge_sql, newer_condition
+from gluekit_glue.merge import merge_sql, newer_condition
 from tests.glue.pipeline_env import rendered_configs
 
 
@@ -39,7 +39,7 @@ def test_newest_wins_by_order_by_then_arrival_and_a_tie_keeps_the_table_row() ->
     assert "(s.`updated_at` <=> t.`updated_at`) AND (s._ingested_at > t._ingested_at" in condition
     assert newer_condition(None).startswith("s._ingested_at > t._ingested_at")
     config, table = orders()
-    merge = merge_sql(config, table, "{source}")  # type: ignore[arg-type]
+    merge = merge_sql(config, table.name, "{source}")  # type: ignore[attr-defined]
     assert "ON t.`order_id` = s.`order_id` WHEN MATCHED AND" in merge
 
 

@@ -12,19 +12,22 @@ from gluekit_glue.jobs.common import JobFailed
 from tests.glue.pipeline_env import SAMPLES, PipelineEnv
 
 
-def test_first_publish_creates_the_iceberg_table_with_contract_and_lineage(
+def test_first_transform_creates_the_iceberg_table_and_main_stays_empty_until_publish(
     env: PipelineEnv,
 ) -> None:
     # GIVEN no curated table yet (the stack creates none)
     run_id = env.batch("orders", {"a.csv": SAMPLES / "orders" / "orders-2026-11-21.csv"}, "b1")
-    env.run("transform", "orders", run_id)
-    env.run("validate", "orders", run_id)
     assert env.curated_frame("orders") is None
 
-    # WHEN the run is published
-    env.run("publish", "orders", run_id)
+    # WHEN the first run is transformed and validated
+    env.run("transform", "orders", run_id)
+    env.run("validate", "orders", run_id)
 
-    # THEN an Iceberg v2 table holds the contract's columns and comments, then lineage
+    # THEN the table exists with the run's rows on its branch only, until publish
+    assert env.curated("orders") == []
+    env.run("publish", "orders", run_id)
+    assert len(env.curated("orders")) == 6
+    # an Iceberg v2 table holds the contract's columns and comments, then lineage
     table = env.curated_table("orders").name
     described = {r["col_name"]: r for r in env.spark.sql(f"DESCRIBE TABLE {table}").collect()}
     assert described["order_id"]["comment"] == "Shop order number"

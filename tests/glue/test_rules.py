@@ -1,4 +1,4 @@
-"""Every validation rule, passing and failing, on tiny staged frames."""
+"""Every validation rule, passing and failing, on tiny frames of the table as it will be."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from gluekit_glue.audit import AuditView
 from gluekit_glue.config import parse_config
 from gluekit_glue.contract import dataset_schema
 from gluekit_glue.rules import RuleResult, evaluate_rules, report_status, summary_text
@@ -49,6 +50,7 @@ LABELS = [
 # Transform's step summaries (as transform writes them) for the passing and the failing run.
 CLEAN_TRANSFORM: dict[str, Any] = {
     "rows_in": 300,
+    "rows_out": 3,
     "rows_rejected": 3,
     "details": {
         "reject_reasons": [{"reason": "column 'amount': 'x' is not a valid decimal", "rows": 3}],
@@ -57,6 +59,7 @@ CLEAN_TRANSFORM: dict[str, Any] = {
 }
 BROKEN_TRANSFORM: dict[str, Any] = {
     "rows_in": 100,
+    "rows_out": 4,
     "rows_rejected": 3,
     "details": {
         "reject_reasons": [
@@ -70,7 +73,7 @@ BROKEN_TRANSFORM: dict[str, Any] = {
 
 
 def orders(spark: SparkSession, rows: list[tuple]) -> DataFrame:
-    """Staged orders rows: (order_id, status, amount, currency, created_at, dt)."""
+    """Orders rows with their partition: (order_id, status, amount, currency, created_at, dt)."""
     config = parse_config(rendered_configs()["orders"])
     full = [
         (oid, "C-1", status, Decimal(str(amount)), currency, at, at, dt)
@@ -79,16 +82,21 @@ def orders(spark: SparkSession, rows: list[tuple]) -> DataFrame:
     return spark.createDataFrame(full, dataset_schema(config))
 
 
+def view(
+    run_rows: DataFrame, others: DataFrame | None = None, replaced: DataFrame | None = None
+) -> AuditView:
+    """The table as it will be: the run's rows, plus ``others`` the table keeps."""
+    table = run_rows if others is None else others.unionByName(run_rows)
+    return AuditView(table=table, run_rows=run_rows, replaced=replaced)
+
+
 def evaluate(
-    frame: DataFrame,
-    transform: dict[str, Any] | None = CLEAN_TRANSFORM,
-    curated: DataFrame | None = None,
+    frame: DataFrame | AuditView, transform: dict[str, Any] | None = CLEAN_TRANSFORM
 ) -> dict[str, RuleResult]:
     config = copy.deepcopy(rendered_configs()["orders"])
     config["validation"] = RULES
-    _, results = evaluate_rules(
-        frame, parse_config(config), NOW, transform=transform, curated=curated
-    )
+    audited = frame if isinstance(frame, AuditView) else view(frame)
+    _, results = evaluate_rules(audited, parse_config(config), NOW, transform=transform)
     return dict(zip(LABELS, results, strict=True))
 
 
@@ -181,7 +189,7 @@ def test_partition_completeness_counts_rows_per_day(spark: SparkSession) -> None
         ],
     )
 
-    _, [result] = evaluate_rules(frame, parse_config(config), NOW)
+    _, [result] = evaluate_rules(view(frame), parse_config(config), NOW)
 
     assert result.status == "failed"
     assert result.observed["days_below_min_rows"] == {"2026-11-20": 1}
@@ -199,14 +207,14 @@ def test_freshness_of_a_date_column_counts_from_the_end_of_the_day(spark: SparkS
         dataset_schema(parsed),
     )
 
-    _, [result] = evaluate_rules(frame, parsed, NOW)
+    _, [result] = evaluate_rules(view(frame), parsed, NOW)
 
     assert result.status == "passed"
     assert result.observed["age_hours"] == 0.0
 
 
 def test_an_empty_run_fails_only_row_count_and_freshness(spark: SparkSession) -> None:
-    results = evaluate(orders(spark, []))
+    results = evaluate(orders(spark, []), {**CLEAN_TRANSFORM, "rows_out": 0})
 
     assert [label for label, r in results.items() if r.failed] == ["row_count", "freshness"]
 
@@ -247,57 +255,100 @@ def test_rules_on_transform_counts_without_the_counts_are_not_measured_never_pas
     assert report_status([results["duplicate_keys"]]) == "passed"
 
 
-def test_unique_key_passes_when_a_key_moves_partition_because_the_merge_moves_it(
+def test_unique_key_counts_repeats_over_the_whole_table_as_it_will_be(
     spark: SparkSession,
 ) -> None:
-    # O-1 was published on 2026-11-20; this run dates it 2026-11-21: the MERGE on the primary
-    # key replaces the old row wherever it is, so the table keeps one row for O-1.
-    curated = orders(spark, [("O-1", "new", 1, "EUR", datetime(2026, 11, 20, 8), "2026-11-20")])
-    staged = orders(spark, [("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21")])
-
-    result = evaluate(staged, curated=curated)["unique_key"]
-
-    assert result.status == "passed"
-    assert result.observed == {"repeated_keys_after_merge": 0, "repeated_keys_in_run": 0}
-
-
-def test_unique_key_fails_when_the_table_already_repeats_a_key(spark: SparkSession) -> None:
-    # GIVEN a curated table holding O-9 twice (a write that bypassed the kit); this run does
-    # not touch O-9, so its merge cannot repair it
+    # GIVEN a table holding O-9 twice (a write that bypassed the kit); this run does not touch
+    # O-9, so its merge cannot repair it
     at = datetime(2026, 11, 20, 8)
-    curated = orders(
+    others = orders(
         spark,
         [
             ("O-9", "new", 1, "EUR", at, "2026-11-20"),
             ("O-9", "paid", 2, "EUR", at, "2026-11-20"),
         ],
     )
-    staged = orders(spark, [("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21")])
+    run = orders(spark, [("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21")])
 
-    result = evaluate(staged, curated=curated)["unique_key"]
+    result = evaluate(view(run, others))["unique_key"]
 
     assert result.status == "failed"
-    assert result.observed == {"repeated_keys_after_merge": 1, "repeated_keys_in_run": 0}
+    assert result.observed == {"repeated_keys": 1, "rows": 2}
     assert result.offending_rows == [{"order_id": "O-9", "rows": 2}]
-    assert "repeat in the curated table as it will be after this run's merge" in result.message
+    assert "repeat in the table as it will be after publish" in result.message
 
 
-def test_unique_key_on_other_columns_fails_on_repeats_in_the_run(spark: SparkSession) -> None:
+def test_unique_key_on_other_columns_fails_on_repeats_in_the_table(spark: SparkSession) -> None:
     config = copy.deepcopy(rendered_configs()["orders"])
     config["validation"] = [{"rule": "unique_key", "columns": ["customer_id"], "severity": "error"}]
     at = datetime(2026, 11, 21, 8)
-    frame = orders(
-        spark,
-        [("O-1", "new", 1, "EUR", at, "2026-11-21"), ("O-2", "new", 1, "EUR", at, "2026-11-21")],
-    )
+    others = orders(spark, [("O-1", "new", 1, "EUR", at, "2026-11-21")])
+    run = orders(spark, [("O-2", "new", 1, "EUR", at, "2026-11-21")])
 
-    _, [result] = evaluate_rules(frame, parse_config(config), NOW)
+    _, [result] = evaluate_rules(view(run, others), parse_config(config), NOW)
 
     assert result.status == "failed"
     assert result.offending_rows == [{"customer_id": "C-1", "rows": 2}]
 
 
-def test_null_rate_counts_nulls_over_every_staged_row(spark: SparkSession) -> None:
+def test_row_level_rules_judge_the_runs_rows_not_the_tables_others(spark: SparkSession) -> None:
+    # GIVEN the table keeps an older row with a status outside the accepted values
+    others = orders(spark, [("O-8", "refunded", -1, "EUR", datetime(2026, 11, 21), "2026-11-21")])
+    run = orders(spark, [("O-1", "new", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21")])
+
+    results = evaluate(view(run, others))
+
+    assert results["accepted_values"].status == "passed"
+    assert results["range(amount)"].status == "passed"
+
+
+def test_partition_completeness_spans_the_touched_days_in_the_table_as_it_will_be(
+    spark: SparkSession,
+) -> None:
+    # GIVEN a late update of 2026-11-18 beside today's 2026-11-21, the days between in the table
+    at = datetime(2026, 11, 19, 8)
+    others = orders(
+        spark,
+        [("O-7", "new", 1, "EUR", at, "2026-11-19"), ("O-8", "new", 1, "EUR", at, "2026-11-20")],
+    )
+    run = orders(
+        spark,
+        [
+            ("O-1", "paid", 1, "EUR", datetime(2026, 11, 18, 8), "2026-11-18"),
+            ("O-2", "new", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21"),
+        ],
+    )
+
+    result = evaluate(view(run, others))["partition_completeness"]
+
+    # THEN complete: the run alone misses two days, the table does not
+    assert result.status == "passed", result.message
+    assert (result.observed["days_touched"], result.observed["days"]) == (2, 4)
+
+
+def test_partition_completeness_sees_a_day_inside_the_span_that_a_moved_key_leaves_empty(
+    spark: SparkSession,
+) -> None:
+    # GIVEN O-1, alone on 2026-11-20, moves to 2026-11-21 while the run also writes 2026-11-19
+    run = orders(
+        spark,
+        [
+            ("O-1", "paid", 1, "EUR", datetime(2026, 11, 21, 8), "2026-11-21"),
+            ("O-2", "new", 1, "EUR", datetime(2026, 11, 19, 8), "2026-11-19"),
+        ],
+    )
+    before = orders(spark, [("O-1", "new", 1, "EUR", datetime(2026, 11, 20, 8), "2026-11-20")])
+
+    result = evaluate(view(run, replaced=before))["partition_completeness"]
+    alone = evaluate(view(run.filter("order_id = 'O-1'"), replaced=before))
+
+    # THEN the emptied day inside the span is a hole; outside it (the data moved on) it is not
+    assert result.status == "failed"
+    assert result.observed["missing_days"] == ["2026-11-20"]
+    assert alone["partition_completeness"].status == "passed"
+
+
+def test_null_rate_counts_nulls_over_every_row_of_the_run(spark: SparkSession) -> None:
     at = datetime(2026, 11, 21, 8)
     frame = orders(
         spark,
@@ -308,4 +359,4 @@ def test_null_rate_counts_nulls_over_every_staged_row(spark: SparkSession) -> No
 
     assert result.observed == 0.075
     assert result.status == "passed"
-    assert result.message.startswith("3 of 40 staged rows have no value (7.50%)")
+    assert result.message.startswith("3 of the run's 40 rows have no value (7.50%)")

@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 from gluekit.naming import FoundationNames, PipelineNames, max_pipeline_name_length
-from gluekit.render import LAMBDA_ENV_LIMIT_BYTES, bridge_config, glue_job_config, notifier_config
+from gluekit.render import (
+    LAMBDA_ENV_LIMIT_BYTES,
+    bridge_config,
+    glue_job_config,
+    job_workers,
+    notifier_config,
+)
 from gluekit.spec import load_specs
 
 # The longest values an account and region can take, to size what Lambda will really receive.
@@ -57,3 +63,17 @@ def test_glue_config_carries_the_contract_with_source_names() -> None:
     assert config["partition_by"] == [{"name": "dt", "from": "created_at", "transform": "day"}]
     assert config["prefixes"]["staging"] == "staging/orders/"
     assert config["buckets"]["curated"] == "gluekit-dev-curated-123456789012-us-east-1"
+
+
+def test_publish_runs_on_the_smallest_workers_whatever_the_spec_asks() -> None:
+    # GIVEN a spec that sizes its jobs up
+    orders = next(
+        i.spec for i in load_specs(Path("pipelines"), "gluekit-dev") if i.spec.name == "orders"
+    )
+    big = orders.model_copy(
+        update={"job": orders.job.model_copy(update={"worker_type": "G.2X", "workers": 10})}
+    )
+
+    # THEN the Spark steps get them, publish (metadata-only) Glue's minimum
+    assert job_workers(big, "transform") == job_workers(big, "validate") == ("G.2X", 10)
+    assert job_workers(big, "publish") == ("G.1X", 2)

@@ -14,6 +14,7 @@ from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws, get_run_properties
 from gluekit_glue.clock import Clock, utc_now
 from gluekit_glue.config import JobConfig
+from gluekit_glue.errors import describe_error as describe_error  # the jobs' import
 from gluekit_glue.storage import Storage, path_exists
 from gluekit_glue.summary import StepSummary, utc_now_iso
 
@@ -122,19 +123,3 @@ def run_step(context: JobContext, step: str, body: Callable[[StepSummary], Any])
     context.storage.put_json(uri, summary.to_json())
     log.info("%s done: %s", step, summary.to_json())
     return summary
-
-
-def describe_error(exc: BaseException) -> str:
-    """The innermost Java cause of a Spark error ('java.io.EOFException: Unexpected end of input
-    stream'), or the first line of a Python one."""
-    java = getattr(exc, "java_exception", None)
-    if java is not None:
-        try:
-            root = java
-            while root.getCause() is not None and root.getCause() != root:
-                root = root.getCause()
-            return f"{root.getClass().getName()}: {root.getMessage()}"
-        except Exception:  # a broken py4j link still leaves the Python text
-            pass
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

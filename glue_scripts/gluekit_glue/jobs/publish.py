@@ -1,75 +1,82 @@
-"""The publish job: the run's staged rows → the curated Iceberg table, in one atomic MERGE.
+"""The publish job: main := the run's validated branch, one atomic metadata-only commit.
 
-- The first publish creates the table (`iceberg.ensure_table`).
-- ``MERGE INTO`` on the primary key over the whole table: a key whose partition changed is
-  moved, not kept twice. A staged row replaces the curated one only when it is newer by
-  ``order_by``, then by ingested-at (the object version's arrival): replaying an older batch,
-  or the same one, changes nothing. Without a primary key, an object version already published
-  (by the lineage columns) is not appended again.
-- One MERGE is one Iceberg commit: readers see all of the run or none of it. Iceberg retries a
-  commit that lost the race (table properties ``commit.retry.*``); a conflicting one (a
-  compaction or another publish rewrote files this MERGE read) fails with a ValidationException
-  and the MERGE is run again on the new table, which is safe because it is idempotent.
-- The job refuses a run whose validation report is missing or failed.
+- It refuses a run whose validation report is missing or failed, or whose branch transform
+  wrote again after the validation.
+- ``CALL <catalog>.system.fast_forward(table, 'main', branch)`` when main is still the snapshot
+  the branch was cut from. Readers see all of the run or none of it.
+- When main moved meanwhile (another publish or a compaction committed), a fast-forward would
+  be refused, and overwriting would lose their commits. The run is re-applied on the new main
+  instead (`wap.rebase`: the run's rows of the validated snapshot merged onto it), the rules
+  run again on the result, and that is fast-forwarded; a few attempts, then the job fails and
+  says to run it again. Never an overwrite.
+- A run whose rows were all older than the table's changes nothing: main keeps its snapshot.
+- Run again after the fast-forward happened (a crash before the summary, a Glue retry), it finds
+  the branch's head in main's history and succeeds without a commit.
+- After a successful publish the run's branch is dropped: its snapshot is in main's history,
+  where time travel finds it, and every ref is an entry in the table's metadata, which every
+  commit rewrites. A branch that is never published (its validation failed) expires with the
+  history, ``compaction.keep_snapshots_days`` (the branch's RETAIN), so it stays for inspection.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from collections.abc import Mapping
+from typing import Any
 
+from pyspark.sql import SparkSession
+
+from gluekit_glue import branches, wap
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws, put_metrics, put_run_properties
-from gluekit_glue.config import JobConfig
-from gluekit_glue.contract import (
-    INGESTED_AT,
-    LINEAGE_COLUMNS,
-    RUN_ID,
-    SOURCE_URI,
-    SOURCE_VERSION,
-    staged_schema,
+from gluekit_glue.branches import MAIN, BranchState
+from gluekit_glue.iceberg import CuratedTable, curated_table, snapshot_facts
+from gluekit_glue.jobs.common import (
+    Clock,
+    JobContext,
+    JobFailed,
+    ValidationFailed,
+    describe_error,
+    log,
+    run_step,
 )
-from gluekit_glue.datasets import partition_counts, partition_dir
-from gluekit_glue.iceberg import CuratedTable, curated_table, current_snapshot, ensure_table
-from gluekit_glue.jobs.common import Clock, JobContext, JobFailed, describe_error, log, run_step
-from gluekit_glue.storage import path_exists
+from gluekit_glue.jobs.validate import audit, branch_report, kept_for_inspection
+from gluekit_glue.merge import MergeLostRaces
+from gluekit_glue.rules import report_status, summary_text
 from gluekit_glue.summary import StepSummary, utc_now_iso
 
-MERGE_ATTEMPTS = 4
-# What a lost optimistic commit looks like from Spark: a conflict Iceberg found when validating
-# the commit against the newer table, or its own retries running out.
-CONFLICTS = ("ValidationException", "CommitFailedException", "CommitStateUnknownException")
+PUBLISH_ATTEMPTS = 4
+NOT_AN_ANCESTOR = "is not an ancestor of"  # Iceberg's refusal of a fast-forward
 
 
 def run(
     spark: SparkSession, options: JobOptions, *, aws: Aws | None = None, clock: Clock | None = None
 ) -> StepSummary:
     context = JobContext.create(spark, options, "publish", aws, clock)
-    return run_step(context, "publish", lambda summary: _publish(context, summary))
+    summary = run_step(context, "publish", lambda summary: _publish(context, summary))
+    # Only once the summary records the publish: a crash before this leaves the branch, whose
+    # head in main's history is how a retry knows that the publish happened.
+    _drop_branches(context, summary.details.get("branch"))
+    return summary
 
 
 def _publish(context: JobContext, summary: StepSummary) -> None:
     config, run_id = context.config, context.run_id
-    _require_passed_validation(context)
-    staged_uri = config.staged_uri(run_id)
-    staged_path = context.spark_path(staged_uri)
-    if not path_exists(context.spark, staged_path):
-        raise JobFailed(f"no staged data at {staged_uri}: did transform succeed for run {run_id}?")
+    report = _require_passed_validation(context)
+    transform = context.storage.find_json(config.summary_uri(run_id, "transform")) or {}
+    validated = _validated_branch(context, report, transform)
     table = curated_table(context.spark, config, context.options.local_root)
-    ensure_table(context.spark, config, table)
-    staged = context.spark.read.schema(staged_schema(config)).parquet(staged_path)
-    counts = partition_counts(staged, config.partition_names)
-    rows = sum(n for _, n in counts) if config.partition_names else staged.count()
-    before = current_snapshot(context.spark, table)
-    snapshot = None
-    if rows:
-        source = merge_source(staged, config, run_id)
-        attempts = merge_with_retry(context.spark, merge_sql(config, table, "{source}"), source)
-        after = current_snapshot(context.spark, table)
-        # Nothing newer in the run (a replay): Iceberg writes no snapshot, or an empty one.
-        if after and (not before or after["snapshot_id"] != before["snapshot_id"]):
-            snapshot = after
-        summary.details["merge_attempts"] = attempts
+    summary.details.update(table=f"{config.database}.{config.table}", branch=validated.name)
+    published = _already_published(context, table, validated)
+    if published is not None:
+        summary.details.update(published, already_published=True)
+    else:
+        outcome, snapshot_id, rebases = _make_current(context, table, validated, transform)
+        summary.details.update(
+            outcome=outcome,
+            rebases=rebases,
+            snapshot=snapshot_facts(context.spark, table, snapshot_id) if snapshot_id else None,
+        )
+    rows = int(transform.get("rows_out") or 0)
     published_at = utc_now_iso(context.clock())
     put_metrics(
         context.aws,
@@ -79,84 +86,127 @@ def _publish(context: JobContext, summary: StepSummary) -> None:
         {
             "PublishSucceeded": 1 if rows else 0,
             "RowsPublished": rows,
-            "PartitionsPublished": len(counts),
+            "PartitionsPublished": len(transform.get("partitions") or []),
         },
         context.clock(),
     )
     put_run_properties(context.aws, context.options, {"published_at": published_at})
     summary.rows_in = summary.rows_out = rows
-    summary.partitions = [partition_dir(v) for v, _ in counts]
+    summary.partitions = list(transform.get("partitions") or [])
     summary.details.update(
-        table=f"{config.database}.{config.table}",
-        location=table.location or "(local hadoop catalog)",
-        snapshot=snapshot,
-        published_at=published_at,
+        location=table.location or "(local hadoop catalog)", published_at=published_at
     )
 
 
-def merge_source(staged: DataFrame, config: JobConfig, run_id: str) -> DataFrame:
-    """The table's columns, in its order: contract columns, then lineage with this run's id."""
-    lineage = [F.col(name) for name, _, _ in LINEAGE_COLUMNS if name != RUN_ID]
-    return staged.select(
-        *[F.col(c.name) for c in config.columns], *lineage, F.lit(run_id).alias(RUN_ID)
+def _make_current(
+    context: JobContext,
+    table: CuratedTable,
+    validated: BranchState,
+    transform: Mapping[str, Any],
+) -> tuple[str, int | None, int]:
+    """(outcome, the snapshot main now holds the run in, rebases): fast-forward main to the
+    branch, re-applying the run on main first when main moved since the branch was cut."""
+    spark = context.spark
+    if not validated.wrote or branches.changes_nothing(spark, table, validated.snapshot_id):
+        return "nothing newer than the table: main unchanged", None, 0
+    rebases = 0
+    for _ in range(PUBLISH_ATTEMPTS):
+        head = branches.head(spark, table, validated.name)
+        assert head is not None  # checked by _already_published; only this run moves it
+        if branches.contains(spark, table, MAIN, head):
+            return "already published", head, rebases
+        main = branches.head(spark, table, MAIN)
+        if main is None or main == branches.parent(spark, table, head):
+            try:
+                branches.fast_forward(spark, table, validated.name)
+                return "published", head, rebases
+            except Exception as exc:  # main moved between the look and the commit
+                if NOT_AN_ANCESTOR not in str(exc) and NOT_AN_ANCESTOR not in describe_error(exc):
+                    raise
+                log.warning("main moved while fast-forwarding: %s", describe_error(exc))
+                continue
+        log.info("main moved since branch %s was cut: re-applying the run on it", validated.name)
+        rebases += 1
+        current = BranchState(validated.name, branches.parent(spark, table, head) or head, head)
+        if not _rebase(context, table, current, transform):
+            return "nothing newer than the table: main unchanged", None, rebases
+    raise JobFailed(
+        f"main moved {PUBLISH_ATTEMPTS} times while run {context.run_id} was being published "
+        f"(other publishes or compactions): nothing was published; run publish again"
     )
 
 
-def merge_sql(config: JobConfig, table: CuratedTable, source: str) -> str:
-    if not config.primary_key:
-        # One object version's rows arrive together or not at all (one commit per run), so
-        # "this version is already in the table" is "each of its rows is".
-        on = " AND ".join(f"t.{c} <=> s.{c}" for c in (SOURCE_URI, SOURCE_VERSION))
-        return (
-            f"MERGE INTO {table.name} t USING {source} s ON {on} "
-            f"AND t.{INGESTED_AT} <=> s.{INGESTED_AT} WHEN NOT MATCHED THEN INSERT *"
+def _rebase(
+    context: JobContext, table: CuratedTable, current: BranchState, transform: Mapping[str, Any]
+) -> bool:
+    """Re-apply the run on main as it is now and audit it again (rows that were newer may no
+    longer be, which can change a share or a key count); point the run's branch at the result.
+    False when nothing of the run is newer than main any more."""
+    spark = context.spark
+    try:
+        rebased, _ = wap.rebase(spark, context.config, table, current, context.run_id)
+    except MergeLostRaces as exc:
+        raise JobFailed(f"{exc}; nothing was published: run publish again") from exc
+    if not rebased.wrote or branches.changes_nothing(spark, table, rebased.snapshot_id):
+        branches.drop(spark, table, rebased.name)
+        return False
+    _, results = audit(context, table, rebased, transform)
+    if report_status(results) == "failed":
+        where = branch_report(context, rebased)
+        raise ValidationFailed(
+            f"run {context.run_id} re-applied on the current main fails validation: "
+            f"{summary_text(results)}. Nothing was published (main is unchanged). "
+            f"{kept_for_inspection(where)}"
         )
-    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in config.primary_key)
-    return (
-        f"MERGE INTO {table.name} t USING {source} s ON {on} "
-        f"WHEN MATCHED AND ({newer_condition(config.order_by)}) THEN UPDATE SET * "
-        f"WHEN NOT MATCHED THEN INSERT *"
+    branches.point(spark, table, current.name, rebased.snapshot_id)
+    branches.drop(spark, table, rebased.name)
+    return True
+
+
+def _already_published(
+    context: JobContext, table: CuratedTable, validated: BranchState
+) -> dict[str, Any] | None:
+    """The previous publish's details when this run is published and its branch is gone;
+    None when there is a branch to publish. A missing branch otherwise fails the job."""
+    spark = context.spark
+    exists = spark.catalog.tableExists(table.name)
+    if exists and branches.head(spark, table, validated.name) is not None:
+        return None
+    uri = context.config.summary_uri(context.run_id, "publish")
+    previous = context.storage.find_json(uri) or {}
+    if previous.get("status") == "succeeded":
+        return dict(previous.get("details") or {})
+    raise JobFailed(
+        f"the run's branch {validated.name} is gone and run {context.run_id} was never "
+        f"published (it expires after compaction.keep_snapshots_days, or was dropped): "
+        "replay the batch"
     )
 
 
-def newer_condition(order_by: str | None) -> str:
-    """The staged row s is newer than the curated row t: greater ``order_by`` (a null is
-    older than any value), then a later ingested-at. A tie keeps the curated row."""
-    s_at, t_at = f"s.{INGESTED_AT}", f"t.{INGESTED_AT}"
-    ingested = f"{s_at} > {t_at} OR ({s_at} IS NOT NULL AND {t_at} IS NULL)"
-    if order_by is None:
-        return ingested
-    o = f"`{order_by}`"
-    return (
-        f"(s.{o} > t.{o}) OR (s.{o} IS NOT NULL AND t.{o} IS NULL) "
-        f"OR ((s.{o} <=> t.{o}) AND ({ingested}))"
-    )
+def _validated_branch(
+    context: JobContext, report: Mapping[str, Any], transform: Mapping[str, Any]
+) -> BranchState:
+    validated = BranchState.from_json(report.get("branch"))
+    if validated is None:
+        raise JobFailed(
+            f"the validation report of run {context.run_id} names no branch (an older kit's): "
+            "run transform and validate again"
+        )
+    written = BranchState.from_json((transform.get("details") or {}).get("branch"))
+    if written is None:
+        raise JobFailed(
+            f"transform's step summary of run {context.run_id} names no branch: did transform "
+            "succeed? Run transform and validate again"
+        )
+    if written != validated:
+        raise JobFailed(
+            f"transform wrote the run's branch again after it was validated (now {written}, "
+            f"validated {validated}): run validate again before publish"
+        )
+    return validated
 
 
-def merge_with_retry(spark: SparkSession, sql: str, source: DataFrame) -> int:
-    """Run the MERGE, again on the new table when a concurrent commit conflicted with it.
-
-    ``{source}`` in ``sql`` names ``source`` through a view of its own: concurrent publishes in
-    one session never read each other's rows.
-    """
-    for attempt in range(1, MERGE_ATTEMPTS + 1):
-        try:
-            spark.sql(sql, source=source)
-            return attempt
-        except Exception as exc:
-            problem = describe_error(exc)
-            if not any(kind in problem or kind in str(exc) for kind in CONFLICTS):
-                raise
-            if attempt == MERGE_ATTEMPTS:
-                raise JobFailed(
-                    f"the MERGE lost {attempt} races with concurrent commits ({problem}); "
-                    "nothing was published: run publish again"
-                ) from exc
-            log.warning("MERGE conflicted with a concurrent commit, running it again: %s", problem)
-    raise AssertionError("unreachable")
-
-
-def _require_passed_validation(context: JobContext) -> None:
+def _require_passed_validation(context: JobContext) -> Mapping[str, Any]:
     uri = context.config.report_uri(context.run_id)
     report = context.storage.find_json(uri)
     if report is None:
@@ -168,3 +218,15 @@ def _require_passed_validation(context: JobContext) -> None:
             f"validation of run {context.run_id} failed ({report.get('summary', 'see report')}); "
             f"not publishing. Report: {uri}"
         )
+    return report
+
+
+def _drop_branches(context: JobContext, name: Any) -> None:
+    if not isinstance(name, str):
+        return
+    table = curated_table(context.spark, context.config, context.options.local_root)
+    try:
+        for branch in (name, name + wap.REBASE_SUFFIX):
+            branches.drop(context.spark, table, branch)
+    except Exception as exc:  # the publish stands; an undropped branch expires with its RETAIN
+        log.warning("could not drop the published branch %s: %s", name, describe_error(exc))

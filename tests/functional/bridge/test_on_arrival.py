@@ -62,6 +62,8 @@ def test_new_objects_start_one_run_with_their_manifest(orders: World) -> None:
             "size": obj.size,
             "etag": obj.etag,
             "uri": f"s3://{FOUNDATION.raw_bucket}/{obj.key}",
+            # the event's time, through the pending claim: the rows' ingested-at downstream
+            "arrived_at": "2026-11-21T09:14:07Z",
         }
         for obj in (first, second)
     ]

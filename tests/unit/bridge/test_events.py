@@ -42,6 +42,7 @@ def test_aws_shaped_record_body_reads_as_a_delivery_with_the_decoded_key(
             sequencer="00673EF8AF1C3B4D29",
             size=636,
             etag="9b2cf535f27731c974343645a3985328",
+            arrived_at="2026-11-21T09:14:07Z",  # the event's time: when the version arrived
         ),
     )
 

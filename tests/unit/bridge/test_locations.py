@@ -68,6 +68,7 @@ def test_manifest_and_run_properties(orders_config: BridgeConfig) -> None:
             "size": 10,
             "etag": "etag",
             "uri": f"s3://{RAW}/orders/x y.csv",
+            "arrived_at": None,  # a claim an older bridge recorded: transform uses LastModified
         }
     ]
     assert run_properties(orders_config, "b-1", 1) == {

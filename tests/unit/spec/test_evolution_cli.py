@@ -86,7 +86,7 @@ def test_an_allowed_change_is_shown_as_what_the_next_publish_does(
     assert validate("--pipelines-dir", str(specs), "--against-local", str(tmp_path / "work")) == 0
 
     assert (
-        "orders: gluekit_dev.orders (contract v1) evolves on the next publish to v2: adds column "
+        "orders: gluekit_dev.orders (contract v1) evolves on the next run to v2: adds column "
         "note (string)"
     ) in capsys.readouterr().out
 
