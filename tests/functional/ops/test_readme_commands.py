@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.ops.conftest import NOW, World, deployed, job_run, orders_csv, workflow_run
+from tests.functional.ops.conftest import (
+    NOW,
+    PIPELINES,
+    World,
+    deployed,
+    job_run,
+    orders_csv,
+    workflow_run,
+)
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "orders"
@@ -42,9 +50,11 @@ def test_the_readme_shows_every_operations_command() -> None:
 @pytest.fixture
 def prod(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with deployed(capsys, monkeypatch, "gluekit-prod") as world:
-        # `gluekit status` covers every spec: events is deployed too
-        world.glue.create_workflow(Name="gluekit-prod-events")
-        world.sqs.create_queue(QueueName="gluekit-prod-events-bridge-dlq")
+        # `gluekit status` covers every spec: the other example pipelines are deployed too
+        for other in sorted(PIPELINES.glob("*.yaml")):
+            if other.stem != "orders":
+                world.glue.create_workflow(Name=f"gluekit-prod-{other.stem}")
+                world.sqs.create_queue(QueueName=f"gluekit-prod-{other.stem}-bridge-dlq")
         yield world
 
 
@@ -76,7 +86,7 @@ def test_every_command_in_the_readme_runs_as_shown(prod: World) -> None:
 
         result = world.gluekit(*argv)
 
-        assert result.status == 0, f"gluekit {' '.join(argv)}: {result.err}"
+        assert result.status == 0, f"gluekit {' '.join(argv)}: {result.err or result.out}"
 
 
 def answer_describe(world: World) -> None:

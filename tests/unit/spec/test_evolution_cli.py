@@ -77,7 +77,7 @@ def test_a_local_table_that_matches_the_spec_passes(
     assert "  orders: gluekit_dev.orders matches its contract v2" in out
 
 
-def test_an_allowed_change_is_shown_as_what_the_next_publish_does(
+def test_an_allowed_change_is_shown_as_what_the_next_run_does(
     specs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     local_table(tmp_path / "work", specs, metadata_of(config_of()))
@@ -114,7 +114,7 @@ def test_a_table_without_a_record_is_compared_with_its_schema(
 
     assert (
         "gluekit_dev.orders records no contract; against its own schema: no change. The next "
-        "publish records the spec's contract as v1"
+        "run records the spec's contract as v1"
     ) in capsys.readouterr().out
 
 
