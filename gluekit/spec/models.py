@@ -159,7 +159,21 @@ def known_type(value: str) -> str:
     raise ValueError(f"unknown type '{value}'; allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)")
 
 
-class Column(StrictModel):
+class TypedColumn(StrictModel):
+    """What the rules ask of a column's type, for source and output columns alike."""
+
+    type: str
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES or self.type.startswith("decimal")
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.type in TEMPORAL_TYPES
+
+
+class Column(TypedColumn):
     name: str = Field(..., pattern=COLUMN_PATTERN, max_length=128, description="Curated name.")
     type: str = Field(
         ...,
@@ -215,14 +229,6 @@ class Column(StrictModel):
     @property
     def source_name(self) -> str:
         return self.source or self.name
-
-    @property
-    def is_numeric(self) -> bool:
-        return self.type in NUMERIC_TYPES or self.type.startswith("decimal")
-
-    @property
-    def is_temporal(self) -> bool:
-        return self.type in TEMPORAL_TYPES
 
 
 class Partition(StrictModel):
@@ -291,7 +297,7 @@ class Contract(StrictModel):
 
 
 # --------------------------------------------------------------------------------------- output
-class OutputColumn(StrictModel):
+class OutputColumn(TypedColumn):
     """A curated column that steps produce: no source name or text format, the steps made it."""
 
     name: str = Field(..., pattern=COLUMN_PATTERN, max_length=128, description="Curated name.")
@@ -305,14 +311,6 @@ class OutputColumn(StrictModel):
     @classmethod
     def _known_type(cls, value: str) -> str:
         return known_type(value)
-
-    @property
-    def is_numeric(self) -> bool:
-        return self.type in NUMERIC_TYPES or self.type.startswith("decimal")
-
-    @property
-    def is_temporal(self) -> bool:
-        return self.type in TEMPORAL_TYPES
 
 
 class Output(Contract):
