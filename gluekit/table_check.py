@@ -8,7 +8,7 @@ the same logic the publish job applies before it writes). Where the record is re
   JSON that ``metadata_location`` names (glue:GetTable, then s3:GetObject on the curated bucket);
 - local: the hadoop catalog's current ``v<N>.metadata.json`` under the local runs' workdir.
 
-No table yet means nothing to compare: the first publish creates it with the spec's contract.
+No table yet means nothing to compare: the first run creates it with the spec's contract.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def check(config: JobConfig, metadata: Metadata | None) -> TableCheck:
     table = f"{config.database}.{config.table}"
     if metadata is None:
         return TableCheck(
-            config.pipeline, f"{table}: no table yet; the first publish creates it from the spec"
+            config.pipeline, f"{table}: no table yet; the first run creates it from the spec"
         )
     try:
         state = TableState.from_metadata(metadata)

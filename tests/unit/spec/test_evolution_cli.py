@@ -123,9 +123,7 @@ def test_no_local_table_yet_is_nothing_to_compare(
 ) -> None:
     write_spec(specs)
     assert validate("--pipelines-dir", str(specs), "--against-local", str(tmp_path / "none")) == 0
-    assert "gluekit_dev.orders: no table yet; the first publish creates it" in (
-        capsys.readouterr().out
-    )
+    assert "gluekit_dev.orders: no table yet; the first run creates it" in (capsys.readouterr().out)
 
 
 # --------------------------------------------------------------------------------- deployed
