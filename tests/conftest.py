@@ -28,6 +28,14 @@ os.environ.pop("AWS_PROFILE", None)
 _SHARED_RESOURCE_GROUPS = {"glue": "spark", "e2e": "spark", "infra": "cdk"}
 
 
+_SECOND_SPARK = {
+    "test_local_runner", "test_local_state_machine", "test_compact", "test_iceberg_publish",
+    "test_transform_job", "test_transform_bad_files", "test_drift", "test_steps",
+}
+
+
+# Before xdist's own hook, which reads the xdist_group marks to pin each group to one worker.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests_dir = Path(__file__).resolve().parent
     for item in items:
@@ -36,5 +44,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         except ValueError:
             continue
         group = _SHARED_RESOURCE_GROUPS.get(level)
+        if group == "spark" and item.path.stem in _SECOND_SPARK:
+            group = "spark-2"
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
