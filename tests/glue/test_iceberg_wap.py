@@ -210,11 +210,15 @@ def test_a_publish_that_crashed_and_ran_again_equals_one_clean_run(
         # the retry found the branch's head in main's history: no commit
         assert summary.details["outcome"] == "already published"
         assert env.main_snapshot_id("orders") == main
-        # AND once more, the branch gone: its summary says published, still no commit
+        # AND once more, the branch gone: its summary says published, still no commit, and
+        # the rows are not counted as published twice
+        published_rows = env.metric("orders", "RowsPublished")
         again = env.run("publish", "orders", run_id)
         assert again.details["already_published"] is True
         assert env.main_snapshot_id("orders") == main
         assert env.curated("orders") == rows
+        assert env.metric("orders", "RowsPublished") == published_rows
+        assert again.rows_out == summary.rows_out > 0
 
 
 def test_validate_and_publish_refuse_a_branch_that_is_not_the_validated_one(

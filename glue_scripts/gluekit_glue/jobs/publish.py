@@ -77,6 +77,13 @@ def _publish(context: JobContext, summary: StepSummary) -> None:
             snapshot=snapshot_facts(context.spark, table, snapshot_id) if snapshot_id else None,
         )
     rows = int(transform.get("rows_out") or 0)
+    summary.rows_in = summary.rows_out = rows
+    summary.partitions = list(transform.get("partitions") or [])
+    if published is not None:
+        # Its summary says the publish succeeded, after the metrics: counting them again would
+        # double RowsPublished. (A crash after the commit and before the summary cannot tell
+        # whether the metrics went out: that retry sends them, at least once.)
+        return
     published_at = utc_now_iso(context.clock())
     put_metrics(
         context.aws,
@@ -91,8 +98,6 @@ def _publish(context: JobContext, summary: StepSummary) -> None:
         context.clock(),
     )
     put_run_properties(context.aws, context.options, {"published_at": published_at})
-    summary.rows_in = summary.rows_out = rows
-    summary.partitions = list(transform.get("partitions") or [])
     summary.details.update(
         location=table.location or "(local hadoop catalog)", published_at=published_at
     )
