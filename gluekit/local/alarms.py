@@ -12,6 +12,7 @@ def alarms_that_would_fire(report: LocalReport, names: PipelineNames) -> list[Al
     bridge_quarantined = [f.key for f in report.files if f.outcome == "quarantined"]
     transform = [s for run in report.runs for s in run.steps if s.step == "transform"]
     rows_rejected = sum(s.rows_rejected or 0 for s in transform)
+    unknown_columns = sorted({d["column"] for s in transform for d in s.unknown_columns})
     files_rejected = sum(len(s.files_rejected) for s in transform)
     validation_failed = [
         run.run_id
@@ -31,6 +32,11 @@ def alarms_that_would_fire(report: LocalReport, names: PipelineNames) -> list[Al
         ),
         ("rejected-files", files_rejected > 0, f"transform quarantined {files_rejected} file(s)"),
         ("rejected-rows", rows_rejected > 0, f"transform rejected {rows_rejected:,} row(s)"),
+        (
+            "unknown-columns",
+            bool(unknown_columns),
+            f"columns not in the contract: {', '.join(unknown_columns)}",
+        ),
         (
             "validation-failed",
             bool(validation_failed),

@@ -173,6 +173,15 @@ class PipelineMonitoring(Construct):
             self.kit_metric("RowsRejected"),
             "transform quarantined rows that did not parse or cast; see quarantine rows/",
         )
+        # Source drift: files carried columns the contract does not know. With the default
+        # on_unknown_columns 'warn' they still load, so without this alarm the new columns'
+        # data would be dropped with only a log line.
+        alarm(
+            "unknown-columns",
+            self.kit_metric("UnknownColumns"),
+            "source files carry columns the contract does not know (source drift); the run's "
+            "transform summary names them and their files",
+        )
         alarm(
             "validation-failed",
             self.kit_metric("ValidationFailed", statistic="Maximum"),

@@ -371,6 +371,7 @@ def alarms(template: Template) -> dict[str, dict[str, Any]]:
         ),
         ("rejected-files", "FilesRejected", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
         ("rejected-rows", "RowsRejected", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
+        ("unknown-columns", "UnknownColumns", 1, "GreaterThanOrEqualToThreshold", "notBreaching"),
         ("stale", "PublishSucceeded", 1, "LessThanThreshold", "breaching"),
     ],
 )

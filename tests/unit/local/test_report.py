@@ -63,6 +63,7 @@ def test_alarms_that_would_fire_are_named_as_deployed() -> None:
         "gluekit-dev-orders-job-failures",
         "gluekit-dev-orders-quarantined-files",
         "gluekit-dev-orders-rejected-rows",
+        "gluekit-dev-orders-unknown-columns",
         "gluekit-dev-orders-validation-failed",
     ]
 
