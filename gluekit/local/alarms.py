@@ -7,7 +7,10 @@ from gluekit.local.report import Alarm, LocalReport
 from gluekit.naming import PipelineNames
 
 
-def alarms_that_would_fire(report: LocalReport, names: PipelineNames) -> list[Alarm]:
+def alarms_that_would_fire(
+    report: LocalReport, names: PipelineNames, *, drift_alarmed: bool = True
+) -> list[Alarm]:
+    """``drift_alarmed``: the pipeline has the unknown-columns alarm (`Source.drift_alarmed`)."""
     failed_steps = [f"{s.step} {s.state}" for run in report.runs for s in run.steps if s.failed]
     bridge_quarantined = [f.key for f in report.files if f.outcome == "quarantined"]
     transform = [s for run in report.runs for s in run.steps if s.step == "transform"]
@@ -34,7 +37,7 @@ def alarms_that_would_fire(report: LocalReport, names: PipelineNames) -> list[Al
         ("rejected-rows", rows_rejected > 0, f"transform rejected {rows_rejected:,} row(s)"),
         (
             "unknown-columns",
-            bool(unknown_columns),
+            drift_alarmed and bool(unknown_columns),
             f"columns not in the contract: {', '.join(unknown_columns)}",
         ),
         (

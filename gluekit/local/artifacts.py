@@ -21,8 +21,11 @@ def leave_run_outputs(
     foundation: FoundationNames,
     local_root: Path,
     workdir: Path,
+    *,
+    drift_alarmed: bool = True,
 ) -> None:
-    """Objects out of moto into the workdir, each alert into a file, the alarms named."""
+    """Objects out of moto into the workdir, each alert into a file, the alarms named.
+    ``drift_alarmed``: the pipeline has the unknown-columns alarm (`Source.drift_alarmed`)."""
     artifacts, quarantine = foundation.artifacts_bucket, foundation.quarantine_bucket
     export_objects([artifacts, quarantine], local_root)
     report.quarantine_location = (
@@ -41,7 +44,7 @@ def leave_run_outputs(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"Subject: {note.subject}\n\n{note.text}", encoding="utf-8")
         note.path = str(path)
-    report.alarms = alarms_that_would_fire(report, names)
+    report.alarms = alarms_that_would_fire(report, names, drift_alarmed=drift_alarmed)
 
 
 def export_objects(buckets: list[str], local_root: Path) -> int:

@@ -199,7 +199,14 @@ class _LocalRun:
     def _leave_what_a_deployed_run_leaves(self) -> None:
         from gluekit.local.artifacts import leave_run_outputs
 
-        leave_run_outputs(self.report, self.names, self.foundation, self.local_root, self.workdir)
+        leave_run_outputs(
+            self.report,
+            self.names,
+            self.foundation,
+            self.local_root,
+            self.workdir,
+            drift_alarmed=self.spec.source.drift_alarmed,
+        )
 
     def _drop(self, path: Path, sequence: int) -> dict[str, Any]:
         import boto3

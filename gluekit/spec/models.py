@@ -110,6 +110,12 @@ class Source(StrictModel):
         ),
     )
 
+    @property
+    def drift_alarmed(self) -> bool:
+        """Unknown columns neither fail the run nor quarantine the file ('warn'): only the
+        unknown-columns alarm tells a person, so the pipeline has one."""
+        return self.on_unknown_columns == "warn"
+
     @model_validator(mode="after")
     def _compression_fits_format(self) -> Source:
         if self.format == "parquet" and self.compression != "none":

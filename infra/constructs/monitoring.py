@@ -175,13 +175,15 @@ class PipelineMonitoring(Construct):
         )
         # Source drift: files carried columns the contract does not know. With the default
         # on_unknown_columns 'warn' they still load, so without this alarm the new columns'
-        # data would be dropped with only a log line.
-        alarm(
-            "unknown-columns",
-            self.kit_metric("UnknownColumns"),
-            "source files carry columns the contract does not know (source drift); the run's "
-            "transform summary names them and their files",
-        )
+        # data would be dropped with only a log line. ('quarantine' and 'fail' are heard already,
+        # as rejected-files and job-failures, with the columns in the reason: one alert is enough.)
+        if spec.source.drift_alarmed:
+            alarm(
+                "unknown-columns",
+                self.kit_metric("UnknownColumns"),
+                "source files carry columns the contract does not know (source drift); they "
+                "loaded without them. The run's transform summary names them and their files",
+            )
         alarm(
             "validation-failed",
             self.kit_metric("ValidationFailed", statistic="Maximum"),

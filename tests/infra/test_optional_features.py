@@ -29,6 +29,7 @@ def variant(variant_outdir: Path) -> Template:
     data["name"] = "orders-flex"
     data["source"]["prefix"] = "orders-flex/"
     data["crawler"] = {"enabled": True}
+    data["source"]["on_unknown_columns"] = "quarantine"
     data["compaction"] = {"schedule": "cron(0 3 ? * SUN *)"}
     data["job"].update({"execution_class": "flex", "glue_version": "6.0", "max_concurrent_runs": 3})
     # Catalog tables as lookups, a Hive-style one and an Iceberg one, outside the kit's buckets.
@@ -125,6 +126,16 @@ def test_notifier_knows_the_contracts_source_columns_and_the_crawlers_tables(
     rendered = json.dumps(function["Properties"]["Environment"])
     assert "raw_orders_flex_" in rendered
     assert "last_modified" in rendered  # a source name, not the curated updated_at
+
+
+def test_drift_that_quarantines_raises_no_alarm_of_its_own(variant: Template) -> None:
+    # the quarantined file reaches a person through rejected-files: no second alert
+    names = [
+        r["Properties"]["AlarmName"]
+        for r in variant.find_resources("AWS::CloudWatch::Alarm").values()
+    ]
+    assert "gluekit-dev-orders-flex-rejected-files" in names
+    assert not [n for n in names if n.endswith("-unknown-columns")]
 
 
 def test_compaction_runs_on_its_own_schedule(variant: Template) -> None:
