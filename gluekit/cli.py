@@ -133,13 +133,17 @@ def cmd_list(args: argparse.Namespace) -> int:
         if spec.trigger.on_arrival:
             arrival = spec.trigger.on_arrival
             trigger = f"on arrival (≤{arrival.max_files} files, ≤{arrival.max_wait_seconds}s)"
-        else:
-            assert spec.trigger.schedule is not None
+        elif spec.trigger.schedule is not None:
             trigger = f"schedule {spec.trigger.schedule.cron}"
+        else:
+            trigger = f"after {', '.join(spec.upstreams)} publishes"
         own = f" ({len(spec.steps)} own step{'s' if len(spec.steps) > 1 else ''})"
         steps = f"transform{own if spec.steps else ''} → validate → publish"
         if spec.crawler.enabled:
             steps += " (+ raw crawler)"
+        if spec.is_derived:  # no files: it reads its upstreams' tables
+            rows.append((spec.name, trigger, "-", "iceberg tables", steps))
+            continue
         fmt = spec.source.format + (" gzip" if spec.source.compression == "gzip" else "")
         rows.append((spec.name, trigger, spec.raw_prefix, fmt, steps))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -1,10 +1,12 @@
 """`make demo`: the example pipelines end to end on this machine, no AWS account needed.
 
 Four scenes on the bundled samples: a day of orders (with a file whose header is wrong, and
-every event delivered twice), an orders file that breaks the validation rules, the nightly
-click-stream batch, and the CRM's customer export joined with the curated orders by the
-customers pipeline's own SQL and Python steps. Each runs the real bridge and notifier handlers
-on moto and the real Glue scripts on local Spark; see gluekit/local/.
+every event delivered twice), after whose publish the daily-revenue pipeline (trigger.after:
+orders) recomputes the days that changed; an orders file that breaks the validation rules (no
+publish, so nothing follows); the nightly click-stream batch; and the CRM's customer export
+joined with the curated orders by the customers pipeline's own SQL and Python steps. Each runs
+the real bridge and notifier handlers on moto and the real Glue scripts on local Spark; see
+gluekit/local/.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gluekit.environments import load_environment
+from gluekit.local.chain import run_followers
 from gluekit.local.query import format_table, query
 from gluekit.local.report import LocalReport
 from gluekit.local.runner import run_pipeline
@@ -31,6 +34,7 @@ TRY_QUERY = (
     "SELECT CAST(created_at AS DATE) AS day, count(*) AS orders, sum(amount) AS revenue "
     "FROM orders GROUP BY day ORDER BY day"
 )
+REVENUE_QUERY = "SELECT day, currency, orders, revenue FROM daily_revenue ORDER BY day, currency"
 CUSTOMERS_QUERY = (
     "SELECT customer_id, name, orders, revenue_eur, tier FROM customers ORDER BY customer_id"
 )
@@ -45,7 +49,8 @@ def main() -> int:
 
     scenes = [
         (
-            "1/4 · orders: two daily exports, one file with a wrong header, every event twice",
+            "1/4 · orders: two daily exports, one file with a wrong header, every event twice; "
+            "then daily-revenue, which follows orders",
             "orders",
             [
                 "orders/orders-2026-11-20.csv",
@@ -100,9 +105,21 @@ def main() -> int:
                 " and the curated table kept its previous data.)"
             )
         _save(report, pipeline)
+        if not report.failed:  # a publish starts the pipelines that follow this one
+            for follower in run_followers(
+                list(loaded.values()), pipeline, prefix=prefix, workdir=WORKDIR, now=DEMO_NOW
+            ):
+                print()
+                print(follower.as_text())
+                if follower.failed:
+                    unexpected.append(f"{title} (follower {follower.pipeline})")
+                _save(follower, follower.pipeline)
 
     columns, rows = query(specs["orders"], TRY_QUERY, prefix=prefix, workdir=WORKDIR)
     print(f"\n{'═' * 100}\nThe curated orders table now:\n")
+    print(format_table(columns, rows))
+    columns, rows = query(specs["daily-revenue"], REVENUE_QUERY, prefix=prefix, workdir=WORKDIR)
+    print("\nThe derived daily-revenue table (recomputed after orders published):\n")
     print(format_table(columns, rows))
     columns, rows = query(specs["customers"], CUSTOMERS_QUERY, prefix=prefix, workdir=WORKDIR)
     print("\nThe curated customers table (vip from vip_revenue = 200 EUR):\n")

@@ -213,6 +213,15 @@ class PipelineNames:
     def execution_ended_rule(self) -> str:
         return f"{self.base}-exec-ended"
 
+    # A derived pipeline (spec trigger.after): its upstreams' publishes start its runs.
+    @property
+    def upstream_published_rule(self) -> str:
+        return f"{self.base}-upstream"
+
+    @property
+    def upstream_succeeded_rule(self) -> str:
+        return f"{self.base}-upstream-sfn"
+
     # Places inside the shared buckets.
     @property
     def raw_prefix_default(self) -> str:
@@ -275,6 +284,8 @@ class PipelineNames:
                     self.quarantine_rule,
                     self.crawler_failure_rule,
                     self.execution_ended_rule,
+                    self.upstream_published_rule,
+                    self.upstream_succeeded_rule,
                 ),
                 key=len,
             ),

@@ -57,6 +57,15 @@ def glue_job_config(spec: PipelineSpec, foundation: FoundationNames) -> dict[str
         # When steps change the shape, the contract's columns are what transform reads and casts.
         **({"source_columns": _contract_columns(spec)} if spec.output else {}),
         **user_logic_config(spec, foundation),
+        # A derived pipeline's inputs: the curated tables of the pipelines it follows.
+        "upstreams": [
+            {
+                "pipeline": upstream,
+                "database": foundation.database,
+                "table": PipelineNames(foundation.prefix, upstream).table,
+            }
+            for upstream in spec.upstreams
+        ],
         "validation": [rule.model_dump(mode="json") for rule in spec.rules],
         "buckets": _buckets(foundation),
         "prefixes": {
@@ -230,6 +239,16 @@ def bridge_config(
         "event_source": BRIDGE_EVENT_SOURCE,
         "orchestrator": spec.orchestrator,
         "state_machine_arn": state_machine_arn or "",
+        # A derived pipeline's starts: an upstream's publish job succeeding (Glue workflow) or
+        # its state machine's execution succeeding; the bridge knows it by these names.
+        "upstreams": [
+            {
+                "pipeline": upstream,
+                "publish_job": PipelineNames(foundation.prefix, upstream).job("publish"),
+                "state_machine": PipelineNames(foundation.prefix, upstream).state_machine,
+            }
+            for upstream in spec.upstreams
+        ],
     }
 
 

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from gluekit.delivery import DeliverySettings
 from gluekit.environments import Environment
-from gluekit.spec import LoadedSpec
+from gluekit.spec import LoadedSpec, PipelineSpec
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.pipeline_stack import PipelineStack
 
@@ -65,8 +65,16 @@ def add_kit_stacks(
         termination_protection=not environment.destroy_data_on_delete,
     )
     cdk.Tags.of(foundation).add("gluekit:env", environment.name)
+    by_name = {item.spec.name: item.spec for item in specs}
     pipelines = {
-        item.spec.name: add_pipeline(scope, item, environment, foundation, deploy_env)
+        item.spec.name: add_pipeline(
+            scope,
+            item,
+            environment,
+            foundation,
+            deploy_env,
+            upstreams=[by_name[name] for name in item.spec.upstreams],
+        )
         for item in specs
     }
     return KitStacks(foundation, pipelines)
@@ -78,8 +86,10 @@ def add_pipeline(
     environment: Environment,
     foundation: FoundationStack,
     deploy_env: cdk.Environment,
+    upstreams: list[PipelineSpec] | None = None,
 ) -> PipelineStack:
-    """The seam for one pipeline: one stack, tagged for cost attribution."""
+    """The seam for one pipeline: one stack, tagged for cost attribution. ``upstreams``: the
+    specs of the pipelines it follows (trigger.after), whose publishes start it."""
     spec = item.spec
     stack = PipelineStack(
         scope,
@@ -89,6 +99,7 @@ def add_pipeline(
         environment=environment,
         foundation=foundation,
         code_dir=item.code_dir,
+        upstreams=upstreams or [],
         env=deploy_env,
         description=f"gluekit {environment.name}: pipeline {spec.name}"[:1024],
     )

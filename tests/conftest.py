@@ -40,6 +40,7 @@ _SECOND_SPARK = frozenset(
         "test_transform_bad_files",
         "test_drift",
         "test_steps",
+        "test_derived",
     }
 )
 

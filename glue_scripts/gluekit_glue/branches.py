@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,9 +139,37 @@ def drop(spark: SparkSession, table: CuratedTable, branch: str) -> None:
     spark.sql(f"ALTER TABLE {table.name} DROP BRANCH IF EXISTS `{branch}`")
 
 
-def fast_forward(spark: SparkSession, table: CuratedTable, branch: str) -> None:
-    """``main`` := ``branch``, atomically; Iceberg refuses unless main is an ancestor of it."""
-    spark.sql(f"CALL {table.catalog}.system.fast_forward('{table.ident}', '{MAIN}', '{branch}')")
+def fast_forward(
+    spark: SparkSession,
+    table: CuratedTable,
+    branch: str,
+    properties: Mapping[str, str] | None = None,
+) -> None:
+    """``main`` := ``branch``, atomically; Iceberg refuses unless main is an ancestor of it.
+
+    With ``properties`` (a derived pipeline's upstream positions) the fast-forward and the
+    properties are one Iceberg transaction: one metadata commit, both or neither.
+    """
+    if not properties:
+        spark.sql(
+            f"CALL {table.catalog}.system.fast_forward('{table.ident}', '{MAIN}', '{branch}')"
+        )
+        return
+    transaction = java_table(spark, table).newTransaction()
+    transaction.manageSnapshots().fastForwardBranch(MAIN, branch).commit()
+    update = transaction.updateProperties()
+    for key, value in properties.items():
+        update.set(key, value)
+    update.commit()
+    transaction.commitTransaction()
+
+
+def set_properties(spark: SparkSession, table: CuratedTable, properties: Mapping[str, str]) -> None:
+    """Table properties alone, one metadata commit (no snapshot)."""
+    update = java_table(spark, table).updateProperties()
+    for key, value in properties.items():
+        update.set(key, value)
+    update.commit()
 
 
 def how_to_query(

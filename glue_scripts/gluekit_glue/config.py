@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, TypeVar, cast
 
 from gluekit_glue.step_config import StepConfig, UserLogic, parse_user_logic
+from gluekit_glue.upstream_config import UpstreamConfig, parse_upstreams
 
 DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
@@ -216,6 +217,8 @@ class JobConfig:
     # columns that transform reads and casts; empty when both are the same.
     input_columns: tuple[ColumnConfig, ...] = ()
     logic: UserLogic = field(default_factory=UserLogic)
+    # A derived pipeline (spec trigger.after) reads these tables, not files.
+    upstreams: tuple[UpstreamConfig, ...] = ()
 
     @property
     def source_columns(self) -> tuple[ColumnConfig, ...]:
@@ -300,6 +303,7 @@ def parse_config(text: str | Mapping[str, Any]) -> JobConfig:
         if "source_columns" in reader.data
         else (),
         logic=parse_user_logic(reader),
+        upstreams=parse_upstreams(reader.data.get("upstreams")),
     )
     rules = tuple(_rule(r, config) for r in reader.items("validation"))
     return replace(config, validation=rules)

@@ -11,6 +11,8 @@ customers its orders.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyspark.sql import DataFrame, SparkSession
 
 from gluekit_glue.config import JobConfig
@@ -35,9 +37,13 @@ def lookup_table_name(lookup: LookupConfig, catalog: str, *, local: bool) -> str
 
 
 def read_lookups(
-    spark: SparkSession, config: JobConfig, local_root: str | None
+    spark: SparkSession,
+    config: JobConfig,
+    local_root: str | None,
+    snapshots: Mapping[str, int] | None = None,
 ) -> dict[str, DataFrame]:
-    """Each lookup by its name, as a DataFrame (a plan: nothing is read until a step uses it)."""
+    """Each lookup by its name, as a DataFrame (a plan: nothing is read until a step uses it);
+    a table named in ``snapshots`` is read at that snapshot (time travel)."""
     if not config.logic.lookups:
         return {}
     catalog = curated_table(spark, config, local_root).catalog
@@ -50,5 +56,9 @@ def read_lookups(
                 f"lookups: '{lookup.name}' reads {lookup.database}.{lookup.table}, which is not "
                 f"in {where} (a pipeline's table exists once it has published)"
             )
-        frames[lookup.name] = spark.table(name)
+        pinned = (snapshots or {}).get(name)
+        if pinned is not None:
+            frames[lookup.name] = spark.sql(f"SELECT * FROM {name} VERSION AS OF {int(pinned)}")
+        else:
+            frames[lookup.name] = spark.table(name)
     return frames

@@ -53,9 +53,12 @@ def merge_sql(config: JobConfig, target: str, source: str) -> str:
             f"AND t.{INGESTED_AT} <=> s.{INGESTED_AT} WHEN NOT MATCHED THEN INSERT *"
         )
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in config.primary_key)
+    # A derived pipeline's rows are recomputed from newer upstream data, one run at a time:
+    # the latest computation of a key replaces the one before, whatever its values.
+    newer = "TRUE" if config.upstreams else newer_condition(config.order_by)
     return (
         f"MERGE INTO {target} t USING {source} s ON {on} "
-        f"WHEN MATCHED AND ({newer_condition(config.order_by)}) THEN UPDATE SET * "
+        f"WHEN MATCHED AND ({newer}) THEN UPDATE SET * "
         f"WHEN NOT MATCHED THEN INSERT *"
     )
 

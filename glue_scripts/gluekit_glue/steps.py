@@ -34,7 +34,7 @@ from gluekit_glue.lookups import LookupMissing, read_lookups
 from gluekit_glue.parameters import resolve_parameters
 from gluekit_glue.step_code import StepCodeError, StepFunction, load_function
 from gluekit_glue.step_config import StepConfig
-from gluekit_glue.transform import Lineage, with_lineage
+from gluekit_glue.transform import SOURCE_FILE, Lineage, with_lineage
 
 if TYPE_CHECKING:
     from gluekit_glue.jobs.common import JobContext
@@ -79,10 +79,17 @@ FunctionLoader = Callable[[StepConfig], StepFunction]
 
 
 # ------------------------------------------------------------------------------- transform job
-def apply_steps(job: JobContext, valid: DataFrame, lineage: Mapping[str, Lineage]) -> DataFrame:
+def apply_steps(
+    job: JobContext,
+    valid: DataFrame,
+    lineage: Mapping[str, Lineage],
+    snapshots: Mapping[str, int] | None = None,
+) -> DataFrame:
     """The transform job's call: the rows that passed the casts → the steps → the curated shape.
 
     Without steps, ``valid`` comes back as it is (its lineage is added later, as before).
+    ``snapshots``: lookups of these tables (``catalog.db.table``) are read at that snapshot, so
+    that a derived pipeline joins the upstream as it read its changes.
     """
     config = job.config
     if not config.steps:
@@ -91,7 +98,7 @@ def apply_steps(job: JobContext, valid: DataFrame, lineage: Mapping[str, Lineage
     parameters = run_parameters(job)
     log.info("steps run with parameters %s", parameters)
     try:
-        lookups = read_lookups(job.spark, config, options.local_root)
+        lookups = read_lookups(job.spark, config, options.local_root, snapshots or {})
     except LookupMissing as exc:
         raise StepFailed(str(exc)) from exc
     context = StepContext(
@@ -109,7 +116,9 @@ def apply_steps(job: JobContext, valid: DataFrame, lineage: Mapping[str, Lineage
             by_value=folder is not None,
         )
 
-    result = run_steps(with_lineage(valid, lineage), config.steps, context, load)
+    # Files' rows name their file (SOURCE_FILE) until here; a derived pipeline's have no file.
+    rows = with_lineage(valid, lineage) if SOURCE_FILE in valid.columns else valid
+    result = run_steps(rows, config.steps, context, load)
     # A step may filter every row out. Adaptive execution would then replace the plan after the
     # dedupe's shuffle by an empty relation, and the Observation the job reads its counts from
     # would never be filled (FIELD_NOTES): keep the plan as it is in that case.

@@ -21,9 +21,15 @@ def add_local_commands(sub: Any, with_specs: Callable[[argparse.ArgumentParser],
         "--drop",
         nargs="+",
         type=Path,
-        required=True,
+        default=[],
         metavar="FILE",
-        help="files to drop into the raw bucket under the pipeline's prefix",
+        help="files to drop into the raw bucket under the pipeline's prefix (none for a "
+        "pipeline with trigger.after: it reads what its upstreams published in WORKDIR)",
+    )
+    run.add_argument(
+        "--no-followers",
+        action="store_true",
+        help="do not run the pipelines that follow this one (trigger.after) after it publishes",
     )
     run.add_argument("--spec", type=Path, help="a spec file (instead of --pipelines-dir)")
     run.add_argument(
@@ -106,6 +112,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     loaded, prefix = loaded_pipeline(args)
     spec = loaded.spec
+    if not args.drop and not spec.is_derived:
+        print(f"error: --drop: give the files to drop for {spec.name}", file=sys.stderr)
+        return 2
     try:
         now = parse_instant(args.now) if args.now else None
     except ValueError as exc:
@@ -136,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             now=now,
             code_dir=loaded.code_dir,
         )
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print()
@@ -144,7 +153,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.report_json:
         args.report_json.write_text(report.as_json() + "\n", encoding="utf-8")
         print(f"Report JSON:    {args.report_json}")
-    return 1 if report.failed else 0
+    failed = report.failed
+    if not failed and not args.no_followers:
+        failed = _run_followers(args, spec.name, prefix, now)
+    return 1 if failed else 0
+
+
+def _run_followers(args: argparse.Namespace, upstream: str, prefix: str, now: Any) -> bool:
+    """The pipelines that follow ``upstream``, as its publish starts them when deployed; True
+    when one of them failed."""
+    from gluekit.cli import load_for
+    from gluekit.local.chain import run_followers
+
+    reports = run_followers(load_for(args), upstream, prefix=prefix, workdir=args.workdir, now=now)
+    for report in reports:
+        print()
+        print(report.as_text())
+    return any(report.failed for report in reports)
 
 
 def cmd_query(args: argparse.Namespace) -> int:

@@ -48,6 +48,7 @@ def run_outcome(
         )
         if step == "transform":
             outcome.parameters = dict(details.get("parameters", {}))
+            outcome.upstream_reads = list(details.get("upstreams") or [])
         if step == "publish" and result.state == "SUCCEEDED":
             outcome.partitions = [str(p) for p in summary.get("partitions", [])]
             outcome.snapshot = details.get("snapshot")

@@ -46,6 +46,8 @@ class RunOutcome:
     steps: list[StepOutcome] = field(default_factory=list)
     validation: dict[str, Any] | None = None
     partitions: list[str] = field(default_factory=list)
+    # A derived pipeline's run: what it read of each upstream (transform's summary).
+    upstream_reads: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)  # the job parameters it ran with
     snapshot: dict[str, Any] | None = None  # the Iceberg snapshot its publish committed
 
@@ -142,6 +144,8 @@ def _run_lines(run: RunOutcome) -> list[str]:
         if step.rows_in is not None or step.rows_out is not None:
             rows = f"  rows in {_n(step.rows_in)} → out {_n(step.rows_out)}"
         lines.append(f"    {step.step:<10} {step.state:<9} {step.seconds:5.1f} s{rows}")
+        if step.step == "transform":
+            lines += [_read_line(read) for read in run.upstream_reads]
         if step.step == "transform" and step.rows_in is not None:
             lines += _row_story(step)
         if step.error:
@@ -162,6 +166,14 @@ def _run_lines(run: RunOutcome) -> list[str]:
             f"{snap['rows_updated']} updated, {snap['rows_removed']} removed"
         )
     return lines
+
+
+def _read_line(read: dict[str, Any]) -> str:
+    """What a derived run read of one upstream: its snapshot, and since which one."""
+    if not read.get("snapshot_id"):
+        return f"               read {read.get('table')}: nothing published yet"
+    since = f"changes since snapshot {read['since']}" if read.get("since") else "every row"
+    return f"               read {read.get('table')} at snapshot {read['snapshot_id']}: {since}"
 
 
 def _row_story(step: StepOutcome) -> list[str]:

@@ -39,7 +39,8 @@ from gluekit.local.emulator import (
     workflow_concurrency_enforced,
 )
 from gluekit.local.outcomes import run_outcome
-from gluekit.local.report import FileOutcome, LocalReport, Notification
+from gluekit.local.report import FileOutcome, LocalReport
+from gluekit.local.results import collect_file_outcomes, collect_notifications, read_json
 from gluekit.local.scheduler import LocalScheduler, StepResult
 from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
 from gluekit.orchestration import STEP_FUNCTIONS
@@ -89,6 +90,11 @@ def run_pipeline(
     jobs and the events all read the run's clock, which starts there. ``code_dir`` is the
     pipeline's code folder (`LoadedSpec.code_dir`), which Python steps need.
     """
+    if spec.is_derived and drops:
+        raise ValueError(
+            f"{spec.name} follows {', '.join(spec.upstreams)} (trigger.after): it reads their "
+            "tables and takes no files; run an upstream with the files instead"
+        )
     missing = [str(p) for p in drops if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"no such file to drop: {', '.join(missing)}")
@@ -182,6 +188,8 @@ class _LocalRun:
 
     # ------------------------------------------------------------------------------ the run
     def run(self, drops: list[Path], redeliver: bool) -> LocalReport:
+        if self.spec.is_derived:
+            self._upstreams_published()
         events = [self._drop(path, sequence) for sequence, path in enumerate(drops, start=1)]
         self._deliver(events)
         if redeliver:
@@ -196,6 +204,18 @@ class _LocalRun:
         self._leave_what_a_deployed_run_leaves()
         return self.report
 
+    def _upstreams_published(self) -> None:
+        """What the upstream-published rule sends a derived pipeline's bridge: each upstream's
+        publish job SUCCEEDED (the upstreams ran before, in this workdir)."""
+        for upstream in self.spec.upstreams:
+            job = PipelineNames(self.names.prefix, upstream).job("publish")
+            self.progress(f"⇢ {upstream} published: its publish job's success reaches the bridge")
+            self._invoke_bridge(
+                job_state_change(
+                    job_name=job, job_run_id="jr_upstream", state="SUCCEEDED", message=""
+                )
+            )
+
     def _leave_what_a_deployed_run_leaves(self) -> None:
         from gluekit.local.artifacts import leave_run_outputs
 
@@ -205,7 +225,7 @@ class _LocalRun:
             self.foundation,
             self.local_root,
             self.workdir,
-            drift_alarmed=self.spec.source.drift_alarmed,
+            drift_alarmed=self.spec.source.drift_alarmed and not self.spec.is_derived,
         )
 
     def _drop(self, path: Path, sequence: int) -> dict[str, Any]:
@@ -432,65 +452,15 @@ class _LocalRun:
 
     # ------------------------------------------------------------------------------ results
     def _collect_file_outcomes(self, drops: list[Path]) -> None:
-        import boto3
-
-        s3 = boto3.client("s3")
-        quarantined: dict[str, str] = {}
-        listing = s3.list_objects_v2(
-            Bucket=self.foundation.quarantine_bucket,
-            Prefix=f"{self.names.quarantine_prefix}files/",
-        )
-        for item in listing.get("Contents", []):
-            if item["Key"].endswith(".reason.json"):
-                reason = json.loads(
-                    s3.get_object(Bucket=self.foundation.quarantine_bucket, Key=item["Key"])[
-                        "Body"
-                    ].read()
-                )
-                source = str(reason.get("source_uri", ""))
-                quarantined[source.split("/", 3)[-1]] = str(reason.get("reason", ""))
-        accepted = {key for run in self.report.runs for key in run.files}
-        already = {f.key for f in self.report.files}
-        for path in drops:
-            key = f"{self.spec.raw_prefix}{path.name}"
-            if key in already:
-                continue
-            if key in quarantined:
-                self.report.files.append(FileOutcome(key, "quarantined", quarantined[key]))
-            elif key in accepted:
-                self.report.files.append(FileOutcome(key, "accepted"))
-            else:
-                self.report.files.append(
-                    FileOutcome(key, "not started", "accepted but in no workflow run")
-                )
+        keys = [f"{self.spec.raw_prefix}{path.name}" for path in drops]
+        collect_file_outcomes(self.report, keys, self.foundation, self.names)
 
     def _collect_notifications(self) -> None:
-        from gluekit.local.emulator import drain
-
-        for body in drain(self.emulated.alerts_capture_url):
-            envelope = json.loads(body)
-            message = envelope.get("Message", "")
-            # SQS subscribers get the machine-readable document; people get its "text".
-            try:
-                text = str(json.loads(message).get("text", message))
-            except (ValueError, AttributeError):
-                text = message
-            self.report.notifications.append(
-                Notification(subject=envelope.get("Subject") or "", text=text)
-            )
+        collect_notifications(self.report, self.emulated.alerts_capture_url)
 
     def _artifact(self, key: str) -> dict[str, Any] | None:
-        return self._read_json(f"s3://{self.foundation.artifacts_bucket}/{key}", None)
+        return read_json(f"s3://{self.foundation.artifacts_bucket}/{key}", None)
 
     @staticmethod
     def _read_json(uri: str | None, default: Any) -> Any:
-        import boto3
-
-        if not uri or not uri.startswith("s3://"):
-            return default
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        try:
-            body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-        except Exception:  # absent: the step did not get that far
-            return default
-        return json.loads(body)
+        return read_json(uri, default)

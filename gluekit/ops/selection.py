@@ -53,6 +53,13 @@ class Selection:
 
 
 def resolve(pipeline: Pipeline, selection: Selection, progress: Progress) -> list[ObjectRef]:
+    spec = pipeline.spec
+    if spec.is_derived:
+        raise OpsError(
+            f"{spec.name} follows {', '.join(spec.upstreams)} (trigger.after) and takes no files: "
+            "its runs start when an upstream publishes; resume a failed one with "
+            f"gluekit resume {spec.name} RUN_ID"
+        )
     if selection.run_id:
         return _from_manifest(pipeline, selection.run_id)
     if selection.files:

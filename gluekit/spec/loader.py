@@ -14,6 +14,7 @@ from gluekit.spec.code import code_folder, python_step_errors
 from gluekit.spec.errors import SpecError, SpecErrors, describe_validation_error
 from gluekit.spec.models import PipelineSpec
 from gluekit.spec.references import unknown_column_references
+from gluekit.spec.upstreams import upstream_errors
 from gluekit.spec.yaml_source import DuplicateKeyError, load_yaml
 
 DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
@@ -141,6 +142,7 @@ def load_specs(directory: Path, prefix: str) -> list[LoadedSpec]:
         except SpecErrors as exc:
             errors.extend(exc.errors)
     errors.extend(cross_spec_errors(loaded))
+    errors.extend(upstream_errors(loaded))
     if errors:
         raise SpecErrors(errors)
     return loaded
@@ -171,6 +173,8 @@ def cross_spec_errors(loaded: list[LoadedSpec]) -> list[SpecError]:
                         f"pipeline name '{second.spec.name}' is already used by {first.path}",
                     )
                 )
+            if first.spec.is_derived or second.spec.is_derived:
+                continue  # no raw files: its default prefix is never listened to
             a, b = first.spec.raw_prefix, second.spec.raw_prefix
             if a.startswith(b) or b.startswith(a):
                 errors.append(

@@ -14,7 +14,6 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from gluekit.spec.base import StrictModel
-from gluekit.spec.cron import validate_cron
 from gluekit.spec.operations import Alerts, Compaction, Crawler, Job
 from gluekit.spec.patterns import (
     COLUMN_PATTERN,
@@ -32,6 +31,7 @@ from gluekit.spec.rules import (
     UniqueKeyRule,
 )
 from gluekit.spec.steps import Lookup, Step, step_problems
+from gluekit.spec.triggers import Trigger, default_trigger, derived_problems
 
 DECIMAL_PATTERN = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
@@ -328,45 +328,6 @@ class Output(Contract):
     )
 
 
-# -------------------------------------------------------------------------------------- trigger
-class OnArrival(StrictModel):
-    # The bridge checks and claims each file within one invocation: a thousand fits easily.
-    max_files: int = Field(
-        100, ge=1, le=1000, description="Most files started in one workflow run."
-    )
-    max_wait_seconds: int = Field(
-        60, ge=0, le=300, description="How long the bridge waits to fill a batch."
-    )
-
-
-class Schedule(StrictModel):
-    cron: str = Field(..., description="EventBridge cron, e.g. 'cron(0 1 * * ? *)' (UTC).")
-
-    @field_validator("cron")
-    @classmethod
-    def _valid_cron(cls, value: str) -> str:
-        return validate_cron(value)
-
-
-class Trigger(StrictModel):
-    on_arrival: OnArrival | None = Field(None, description="Start a run as files arrive.")
-    schedule: Schedule | None = Field(None, description="Start one run for pending files.")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Trigger:
-        if (self.on_arrival is None) == (self.schedule is None):
-            raise ValueError("give exactly one of 'on_arrival' or 'schedule'")
-        return self
-
-    @property
-    def mode(self) -> Literal["on_arrival", "schedule"]:
-        return "on_arrival" if self.on_arrival is not None else "schedule"
-
-
-def _default_trigger() -> Trigger:
-    return Trigger(on_arrival=OnArrival())
-
-
 # ------------------------------------------------------------------------------------- pipeline
 class PipelineSpec(StrictModel):
     """One pipeline: where files land, what they contain, how and when they are processed."""
@@ -375,9 +336,13 @@ class PipelineSpec(StrictModel):
     name: str = Field(..., pattern=NAME_PATTERN, description="Lowercase letters, digits, '-'.")
     description: str = Field("", description="One line on what the pipeline is for.")
     tags: dict[str, str] = Field(default_factory=dict, description="Cost-attribution tags.")
-    source: Source
+    source: Source = Field(
+        default_factory=lambda: Source(format="parquet"),
+        description="Where the files land and how they are read. Required, except with "
+        "trigger.after (a derived pipeline reads tables).",
+    )
     contract: Contract
-    trigger: Trigger = Field(default_factory=_default_trigger)
+    trigger: Trigger = Field(default_factory=default_trigger)
     validation: tuple[Rule, ...] = Field((), description="Dataset rules checked before publish.")
     job: Job = Field(default_factory=Job)
     alerts: Alerts = Field(default_factory=Alerts)
@@ -406,6 +371,13 @@ class PipelineSpec(StrictModel):
             if key.lower().startswith(("aws:", "gluekit:")):
                 raise ValueError(f"tag key '{key}' is reserved")
         return value
+
+    @model_validator(mode="after")
+    def _source_fits_trigger(self) -> PipelineSpec:
+        problems = derived_problems(self, "source" in self.model_fields_set)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _steps_fit(self) -> PipelineSpec:
@@ -474,6 +446,15 @@ class PipelineSpec(StrictModel):
     def curated(self) -> Contract:
         """The curated table's shape: `output` when steps change it, else the contract."""
         return self.output or self.contract
+
+    @property
+    def is_derived(self) -> bool:
+        """Runs after other pipelines publish (trigger.after), on their tables: no raw files."""
+        return self.trigger.after is not None
+
+    @property
+    def upstreams(self) -> tuple[str, ...]:
+        return self.trigger.upstreams
 
     @property
     def python_steps(self) -> tuple[Step, ...]:

@@ -3,11 +3,13 @@ bridge starts workflow runs from them on arrival, on the minute's tick and when 
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
+from collections.abc import Sequence
+
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
@@ -15,8 +17,6 @@ from constructs import Construct
 
 from gluekit.environments import Environment
 from gluekit.naming import (
-    CLAIMS_KEY_PREFIXES,
-    CLAIMS_PENDING_INDEX,
     METRICS_NAMESPACE,
     STEPS,
     FoundationNames,
@@ -24,6 +24,7 @@ from gluekit.naming import (
 )
 from gluekit.render import BRIDGE_CONFIG_ENV, bridge_config, bridge_queue_settings
 from gluekit.spec import PipelineSpec
+from infra.constructs.bridge_grants import grant_bridge, grant_executions
 from infra.constructs.hardened_queue import (
     RULE_TARGET_MAX_EVENT_AGE,
     RULE_TARGET_RETRY_ATTEMPTS,
@@ -31,12 +32,8 @@ from infra.constructs.hardened_queue import (
     dead_letter_queue,
 )
 from infra.constructs.kit_function import KitFunction
-from infra.constructs.prefix_grants import (
-    RAW_READ_ACTIONS,
-    PrefixGrants,
-    deploy_names,
-    grant_key_use,
-)
+from infra.constructs.prefix_grants import deploy_names
+from infra.constructs.upstream_rules import upstream_published_rules
 
 ARRIVAL_QUEUE_CONCURRENCY = 2
 
@@ -53,52 +50,24 @@ class Bridge(Construct):
         key: kms.IKey,
         workflow_arn: str,
         state_machine: sfn.IStateMachine | None = None,
+        upstreams: Sequence[PipelineSpec] = (),
     ) -> None:
         """`state_machine`: the orchestrator of a step-functions pipeline; the bridge then
-        starts its executions instead of workflow runs."""
+        starts its executions instead of workflow runs. `upstreams`: the pipelines a derived
+        pipeline follows (spec trigger.after): their publishes start its runs, it has no
+        arrivals queue."""
         super().__init__(scope, construct_id)
         names = PipelineNames(foundation_names.prefix, spec.name)
         machine_arn = state_machine.state_machine_arn if state_machine else None
-
         timeout, visibility, receives = bridge_queue_settings(spec)
-        self.queue = HardenedQueue(
-            self,
-            "Arrivals",
-            queue_name=names.bridge_queue,
-            dlq_name=names.bridge_dlq,
-            key=key,
-            visibility_timeout=Duration.seconds(visibility),
-            max_receive_count=receives,
-            retention=Duration.days(14),
-        )
         # Deliveries EventBridge could not make after its retries, kept for replay.
         self.rule_dlq = dead_letter_queue(
             self, "RuleDlq", queue_name=names.arrival_rule_dlq, key=key
         )
-        self.arrival_rule = events.Rule(
-            self,
-            "ArrivalRule",
-            rule_name=names.arrival_rule,
-            description=f"Objects created under s3://raw/{spec.raw_prefix} → {names.bridge_queue}",
-            # Prefix only, not suffix: a file with the wrong suffix must reach the bridge to be
-            # quarantined with a reason rather than be ignored silently.
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [deploy_names(names.prefix).raw_bucket]},
-                    "object": {"key": [{"prefix": spec.raw_prefix}]},
-                },
-            ),
-            targets=[
-                targets.SqsQueue(
-                    self.queue.queue,
-                    dead_letter_queue=self.rule_dlq,
-                    retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
-                    max_event_age=RULE_TARGET_MAX_EVENT_AGE,
-                )
-            ],
-        )
+        self.queue: HardenedQueue | None = None
+        self.arrival_rule: events.Rule | None = None
+        if not spec.is_derived:
+            self.queue, self.arrival_rule = self._arrivals(spec, names, key, visibility, receives)
 
         self.function_dlq = dead_letter_queue(
             self, "FlushFailures", queue_name=names.bridge_failures_queue, key=key
@@ -122,10 +91,77 @@ class Bridge(Construct):
             timeout=Duration.seconds(timeout),
         )
         function = self.function = self.lambda_.function
-        self._grant(spec, names, function.role, foundation_names.claims_table, workflow_arn, key)
+        grant_bridge(spec, names, function.role, foundation_names.claims_table, workflow_arn, key)
         if state_machine is not None:
-            self._grant_executions(names, function.role, state_machine)
+            grant_executions(names, function.role, state_machine)
+        if self.queue is not None:
+            self._read_arrivals(spec, function, self.queue)
+        else:
+            Validations.of(function).acknowledge(
+                Acknowledgment(
+                    id="Serverless-LambdaDLQ",
+                    reason="Invoked asynchronously by EventBridge rules only: an invocation "
+                    "that fails after Lambda's two retries goes to the on-failure destination "
+                    "(the bridge-failures queue), and each rule target has its own DLQ.",
+                )
+            )
+        # Asynchronous invocations (the rules below) that still fail after Lambda's two
+        # retries land here instead of vanishing.
+        function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.function_dlq),
+            retry_attempts=2,
+        )
+        self._rules(spec, names, function, state_machine, upstreams)
 
+    def _arrivals(
+        self,
+        spec: PipelineSpec,
+        names: PipelineNames,
+        key: kms.IKey,
+        visibility: int,
+        receives: int,
+    ) -> tuple[HardenedQueue, events.Rule]:
+        """Objects created under the raw prefix → the rule → the arrivals queue."""
+        queue = HardenedQueue(
+            self,
+            "Arrivals",
+            queue_name=names.bridge_queue,
+            dlq_name=names.bridge_dlq,
+            key=key,
+            visibility_timeout=Duration.seconds(visibility),
+            max_receive_count=receives,
+            retention=Duration.days(14),
+        )
+        rule = events.Rule(
+            self,
+            "ArrivalRule",
+            rule_name=names.arrival_rule,
+            description=f"Objects created under s3://raw/{spec.raw_prefix} → {names.bridge_queue}",
+            # Prefix only, not suffix: a file with the wrong suffix must reach the bridge to be
+            # quarantined with a reason rather than be ignored silently.
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [deploy_names(names.prefix).raw_bucket]},
+                    "object": {"key": [{"prefix": spec.raw_prefix}]},
+                },
+            ),
+            targets=[
+                targets.SqsQueue(
+                    queue.queue,
+                    dead_letter_queue=self.rule_dlq,
+                    retry_attempts=RULE_TARGET_RETRY_ATTEMPTS,
+                    max_event_age=RULE_TARGET_MAX_EVENT_AGE,
+                )
+            ],
+        )
+        return queue, rule
+
+    @staticmethod
+    def _read_arrivals(
+        spec: PipelineSpec, function: lambda_.Function, queue: HardenedQueue
+    ) -> None:
         on_arrival = spec.trigger.on_arrival
         batch_size = on_arrival.max_files if on_arrival else 100
         # A batch above 10 records needs a batching window of at least a second.
@@ -133,7 +169,7 @@ class Bridge(Construct):
         window = max(wait, 1) if batch_size > 10 else wait
         function.add_event_source(
             sources.SqsEventSource(
-                self.queue.queue,
+                queue.queue,
                 batch_size=batch_size,
                 max_batching_window=Duration.seconds(window) if window else None,
                 report_batch_item_failures=True,
@@ -152,12 +188,15 @@ class Bridge(Construct):
             ),
         )
 
-        # Asynchronous invocations (the scheduled flush) that still fail after Lambda's two
-        # retries land here instead of vanishing.
-        function.configure_async_invoke(
-            on_failure=destinations.SqsDestination(self.function_dlq),
-            retry_attempts=2,
-        )
+    def _rules(
+        self,
+        spec: PipelineSpec,
+        names: PipelineNames,
+        function: lambda_.Function,
+        state_machine: sfn.IStateMachine | None,
+        upstreams: Sequence[PipelineSpec],
+    ) -> None:
+        """The rules that invoke the bridge: the tick, run ends, the cron, upstream publishes."""
 
         def bridge_target() -> targets.LambdaFunction:
             return targets.LambdaFunction(
@@ -214,6 +253,20 @@ class Bridge(Construct):
                 schedule=events.Schedule.expression(spec.trigger.schedule.cron),
                 targets=[bridge_target()],
             )
+        # A derived pipeline: an upstream's successful publish asks for a run.
+        self.upstream_rules = [
+            events.Rule(
+                self,
+                rule_id,
+                rule_name=rule_name,
+                description=f"{', '.join(spec.upstreams)} published: start a {spec.name} run",
+                event_pattern=pattern,
+                targets=[bridge_target()],
+            )
+            for rule_id, rule_name, pattern in upstream_published_rules(
+                names, Stack.of(self), upstreams
+            )
+        ]
 
     @staticmethod
     def _execution_end_pattern(state_machine: sfn.IStateMachine) -> events.EventPattern:
@@ -226,137 +279,3 @@ class Bridge(Construct):
                 "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
             },
         )
-
-    @staticmethod
-    def _grant_executions(
-        names: PipelineNames, role: iam.IRole | None, state_machine: sfn.IStateMachine
-    ) -> None:
-        """Start the pipeline's executions; read them back by the ARN a batch id gives."""
-        assert role is not None
-        stack = Stack.of(role)
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{names.state_machine}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="StartOwnExecutions",
-                actions=["states:StartExecution"],
-                resources=[state_machine.state_machine_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ReadOwnExecutions",
-                actions=["states:DescribeExecution"],
-                resources=[executions],
-            )
-        )
-        Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
-                f"<AWS::AccountId>:execution:{names.state_machine}:*]",
-                reason="Executions are named after batch ids at run time; the grant covers "
-                "DescribeExecution on this pipeline's state machine's executions only.",
-            )
-        )
-
-    @staticmethod
-    def _grant(
-        spec: PipelineSpec,
-        names: PipelineNames,
-        role: iam.IRole | None,
-        claims_table_name: str,
-        workflow_arn: str,
-        key: kms.IKey,
-    ) -> None:
-        assert role is not None
-        stack = Stack.of(role)
-        grants = PrefixGrants(role, names.prefix)
-        # Pre-flight reads an object's first bytes; a quarantine copy reads it whole.
-        grants.objects("ReadOwnRawPrefix", "raw", RAW_READ_ACTIONS, spec.raw_prefix)
-        # Without ListBucket S3 answers 403, not 404, for a deleted object: the bridge could not
-        # tell a vanished file (skip it) from a real error (retry).
-        grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
-        grants.objects(
-            "WriteOwnQuarantine",
-            "quarantine",
-            ["s3:PutObject", "s3:PutObjectTagging"],
-            names.quarantine_prefix,
-        )
-        grants.objects(
-            "WriteOwnManifests",
-            "artifacts",
-            ["s3:PutObject", "s3:GetObject"],
-            names.manifests_prefix,
-        )
-        grants.acknowledge()
-        grant_key_use(role, key)
-        table_arn = stack.format_arn(
-            service="dynamodb", resource="table", resource_name=claims_table_name
-        )
-        glue_statements = (
-            iam.PolicyStatement(
-                sid="StartOwnWorkflowOnly",
-                # GetWorkflowRun: is a slot's run still running; GetWorkflowRuns: find a
-                # crashed start's run by its batch id.
-                actions=[
-                    "glue:StartWorkflowRun",
-                    "glue:GetWorkflowRun",
-                    "glue:GetWorkflowRuns",
-                ],
-                resources=[workflow_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ReadOwnStepJobRuns",
-                # A run-end event names a job run: its arguments name the workflow run whose
-                # slot the bridge frees (`bridge.run_end`).
-                actions=["glue:GetJobRun"],
-                resources=[
-                    stack.format_arn(service="glue", resource="job", resource_name=names.job(s))
-                    for s in STEPS
-                ],
-            ),
-        )
-        # With the state machine, the bridge never touches the workflow or the jobs.
-        for statement in (
-            *(glue_statements if spec.orchestrator == "glue-workflow" else ()),
-            iam.PolicyStatement(
-                sid="OwnClaimsOnly",
-                actions=[
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
-                    "dynamodb:DeleteItem",
-                    "dynamodb:ConditionCheckItem",
-                ],
-                resources=[table_arn],
-                # The table is shared by every pipeline: this bridge writes only its own items.
-                conditions={
-                    "ForAllValues:StringLike": {
-                        "dynamodb:LeadingKeys": [
-                            prefix.format(pipeline=spec.name) for prefix in CLAIMS_KEY_PREFIXES
-                        ]
-                    }
-                },
-            ),
-            iam.PolicyStatement(
-                sid="OwnPendingOnly",
-                actions=["dynamodb:Query"],
-                resources=[f"{table_arn}/index/{CLAIMS_PENDING_INDEX}"],
-                # On an index the leading key is the index's partition key: the pipeline.
-                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [spec.name]}},
-            ),
-            iam.PolicyStatement(
-                sid="AnnounceQuarantine",
-                actions=["events:PutEvents"],
-                resources=[
-                    stack.format_arn(
-                        service="events", resource="event-bus", resource_name="default"
-                    )
-                ],
-            ),
-        ):
-            role.add_to_principal_policy(statement)

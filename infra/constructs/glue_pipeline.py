@@ -221,9 +221,10 @@ class GluePipeline(Construct):
         own_artifacts = (names.staging_prefix, names.reports_prefix, runs_prefix)
         read_write = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"]
         grants = PrefixGrants(role, names.prefix)
-        # Transform copies raw versions (quarantine, pinned inputs); CopyObject copies tags too.
-        grants.objects("ReadOwnRawPrefix", "raw", RAW_READ_ACTIONS, spec.raw_prefix)
-        grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
+        if not spec.is_derived:  # a derived pipeline reads its upstreams' tables (lookup_grants)
+            # Transform copies raw versions (quarantine, pinned inputs); CopyObject copies tags.
+            grants.objects("ReadOwnRawPrefix", "raw", RAW_READ_ACTIONS, spec.raw_prefix)
+            grants.listing("ListOwnRawPrefix", "raw", spec.raw_prefix)
         grants.objects("ReadOwnManifests", "artifacts", ["s3:GetObject"], names.manifests_prefix)
         grants.objects("WriteOwnArtifacts", "artifacts", read_write, *own_artifacts)
         grants.listing("ListOwnArtifacts", "artifacts", *own_artifacts)

@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 
 from gluekit.naming import FoundationNames, PipelineNames
 from gluekit.spec import PipelineSpec
+from gluekit.spec.steps import Lookup
 from infra.constructs.glue_pipeline import catalog_arn
 from infra.constructs.prefix_grants import deploy_names
 
@@ -29,7 +30,14 @@ LOOKUP_OBJECT_REASON = (
 def grant_lookups(role: iam.IRole, *, spec: PipelineSpec, prefix: str) -> None:
     """Add one catalog and one S3 grant per lookup to ``role`` (the pipeline's job role)."""
     findings: list[str] = []
-    for lookup in spec.lookups:
+    # A derived pipeline's upstreams are read like lookups of their pipeline (once for both).
+    looked_up = {lookup.pipeline for lookup in spec.lookups}
+    upstreams = [
+        Lookup(name=upstream.replace("-", "_"), pipeline=upstream)
+        for upstream in spec.upstreams
+        if upstream not in looked_up
+    ]
+    for lookup in (*spec.lookups, *upstreams):
         sid = "Lookup" + "".join(part.capitalize() for part in lookup.name.split("_"))
         if lookup.pipeline is not None:
             other = PipelineNames(prefix, lookup.pipeline)

@@ -42,8 +42,8 @@ class PipelineMonitoring(Construct):
         names: PipelineNames,
         alerts_topic: sns.ITopic,
         job_failure_rule: events.IRule,
-        bridge_queue: sqs.IQueue,
-        bridge_dlq: sqs.IQueue,
+        bridge_queue: sqs.IQueue | None,
+        bridge_dlq: sqs.IQueue | None,
         functions: dict[str, lambda_.IFunction],
         state_machine: sfn.IStateMachine | None = None,
     ) -> None:
@@ -112,39 +112,44 @@ class PipelineMonitoring(Construct):
             ),
             "a Glue job run failed, timed out or was stopped",
         )
-        alarm(
-            "bridge-dlq-depth",
-            bridge_dlq.metric_approximate_number_of_messages_visible(
-                period=FIVE_MINUTES, statistic="Maximum"
-            ),
-            "messages in the bridge dead-letter queue: deliveries the bridge gave up on",
-        )
-        # Objects wait as PENDING while Glue is busy; waiting longer than two fill windows plus
-        # a whole job run means runs are not being started (or not finishing).
+        if bridge_dlq is not None:  # a derived pipeline has no arrivals queue
+            alarm(
+                "bridge-dlq-depth",
+                bridge_dlq.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ),
+                "messages in the bridge dead-letter queue: deliveries the bridge gave up on",
+            )
+        files = not spec.is_derived
+        # Objects wait as PENDING while Glue is busy (a derived pipeline: an upstream's publish
+        # waits for its run); waiting longer than two fill windows plus a whole job run means
+        # runs are not being started (or not finishing).
         wait = spec.trigger.on_arrival.max_wait_seconds if spec.trigger.on_arrival else 0
         pending_limit = oldest_pending_alarm_seconds(spec)
         alarm(
             "oldest-pending",
             self.kit_metric("OldestPendingAgeSeconds", statistic="Maximum"),
-            f"a file has waited over {pending_limit} s (2 x max_wait {wait} s + the job timeout) "
-            "to be started in a run",
+            f"{'a file' if files else 'an upstream publish'} has waited over {pending_limit} s "
+            f"(2 x max_wait {wait} s + the job timeout) to be started in a run",
             threshold=pending_limit,
             comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
         )
-        alarm(
-            "misrouted-notifications",
-            self.kit_metric("MisroutedNotifications"),
-            "a classic S3 notification reached the bridge: a bucket's notification configuration "
-            "targets the bridge queue (the bridge reads EventBridge events only)",
-        )
-        alarm(
-            "bridge-oldest-message",
-            bridge_queue.metric_approximate_age_of_oldest_message(
-                period=FIVE_MINUTES, statistic="Maximum"
-            ),
-            f"a file has waited over {OLDEST_MESSAGE_AGE_SECONDS // 60} minutes for the bridge",
-            threshold=OLDEST_MESSAGE_AGE_SECONDS,
-        )
+        if files:  # a derived pipeline has no files
+            alarm(
+                "misrouted-notifications",
+                self.kit_metric("MisroutedNotifications"),
+                "a classic S3 notification reached the bridge: a bucket's notification "
+                "configuration targets the bridge queue (the bridge reads EventBridge events only)",
+            )
+        if bridge_queue is not None:
+            alarm(
+                "bridge-oldest-message",
+                bridge_queue.metric_approximate_age_of_oldest_message(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ),
+                f"a file has waited over {OLDEST_MESSAGE_AGE_SECONDS // 60} minutes for the bridge",
+                threshold=OLDEST_MESSAGE_AGE_SECONDS,
+            )
         for role, function in functions.items():
             alarm(
                 f"{role}-errors",
@@ -156,34 +161,36 @@ class PipelineMonitoring(Construct):
                 function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
                 f"the {role} function was throttled",
             )
-        alarm(
-            "quarantined-files",
-            self.kit_metric("ObjectsQuarantined"),
-            "the bridge quarantined a file (see the quarantine bucket for the reason)",
-        )
-        # Transform keeps going past bad data (the rest of the batch still lands): these two say
-        # that some of it went to quarantine instead.
-        alarm(
-            "rejected-files",
-            self.kit_metric("FilesRejected"),
-            "transform quarantined whole files (empty, bad header, unreadable); see quarantine",
-        )
-        alarm(
-            "rejected-rows",
-            self.kit_metric("RowsRejected"),
-            "transform quarantined rows that did not parse or cast; see quarantine rows/",
-        )
-        # Source drift: files carried columns the contract does not know. With the default
-        # on_unknown_columns 'warn' they still load, so without this alarm the new columns'
-        # data would be dropped with only a log line. ('quarantine' and 'fail' are heard already,
-        # as rejected-files and job-failures, with the columns in the reason: one alert is enough.)
-        if spec.source.drift_alarmed:
+        if files:
             alarm(
-                "unknown-columns",
-                self.kit_metric("UnknownColumns"),
-                "source files carry columns the contract does not know (source drift); they "
-                "loaded without them. The run's transform summary names them and their files",
+                "quarantined-files",
+                self.kit_metric("ObjectsQuarantined"),
+                "the bridge quarantined a file (see the quarantine bucket for the reason)",
             )
+            # Transform keeps going past bad data (the rest of the batch still lands): these two say
+            # that some of it went to quarantine instead.
+            alarm(
+                "rejected-files",
+                self.kit_metric("FilesRejected"),
+                "transform quarantined whole files (empty, bad header, unreadable); see quarantine",
+            )
+            alarm(
+                "rejected-rows",
+                self.kit_metric("RowsRejected"),
+                "transform quarantined rows that did not parse or cast; see quarantine rows/",
+            )
+            # Source drift: files carried columns the contract does not know. With the default
+            # on_unknown_columns 'warn' they still load, so without this alarm the new columns'
+            # data would be dropped with only a log line. ('quarantine' and 'fail' are heard
+            # already, as rejected-files and job-failures, with the columns in the reason: one
+            # alert is enough.)
+            if spec.source.drift_alarmed:
+                alarm(
+                    "unknown-columns",
+                    self.kit_metric("UnknownColumns"),
+                    "source files carry columns the contract does not know (source drift); they "
+                    "loaded without them. The run's transform summary names them and their files",
+                )
         alarm(
             "validation-failed",
             self.kit_metric("ValidationFailed", statistic="Maximum"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack
@@ -37,6 +38,7 @@ class PipelineStack(Stack):
         environment: Environment,
         foundation: FoundationStack,
         code_dir: Path | None = None,
+        upstreams: Sequence[PipelineSpec] = (),
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -98,6 +100,7 @@ class PipelineStack(Stack):
             key=foundation.key,
             workflow_arn=workflow_arn,
             state_machine=machine,
+            upstreams=upstreams,
         )
         self.bridge.node.add_dependency(machine or self.glue.workflow)
         self.monitoring = PipelineMonitoring(
@@ -107,8 +110,8 @@ class PipelineStack(Stack):
             names=names,
             alerts_topic=foundation.alerts_topic,
             job_failure_rule=self.notifier.job_failure_rule,
-            bridge_queue=self.bridge.queue.queue,
-            bridge_dlq=self.bridge.queue.dlq,
+            bridge_queue=self.bridge.queue.queue if self.bridge.queue else None,
+            bridge_dlq=self.bridge.queue.dlq if self.bridge.queue else None,
             functions={"bridge": self.bridge.function, "notifier": self.notifier.function},
             state_machine=machine,
         )
@@ -116,7 +119,9 @@ class PipelineStack(Stack):
             CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
         else:
             CfnOutput(self, "WorkflowName", value=names.workflow)
-        CfnOutput(self, "RawPrefix", value=f"s3://{foundation_names.raw_bucket}/{spec.raw_prefix}")
+        if not spec.is_derived:
+            raw = f"s3://{foundation_names.raw_bucket}/{spec.raw_prefix}"
+            CfnOutput(self, "RawPrefix", value=raw)
         CfnOutput(self, "DashboardName", value=names.dashboard)
         self._describe_outputs(foundation_names)
 
@@ -126,8 +131,6 @@ class PipelineStack(Stack):
         artifacts = f"s3://{foundation_names.artifacts_bucket}"
         outputs = {
             "JobNames": ",".join(names.job(step) for step in self.glue.jobs),
-            "BridgeQueueUrl": self.bridge.queue.queue.queue_url,
-            "BridgeDlqUrl": self.bridge.queue.dlq.queue_url,
             "TableName": f"{foundation_names.database}.{names.table}",
             "CuratedLocation": f"s3://{foundation_names.curated_bucket}/{names.curated_prefix}",
             "QuarantinePrefix": (
@@ -140,5 +143,8 @@ class PipelineStack(Stack):
                 f"{self.region}#dashboards/dashboard/{names.dashboard}"
             ),
         }
+        if self.bridge.queue is not None:  # a derived pipeline has no arrivals queue
+            outputs["BridgeQueueUrl"] = self.bridge.queue.queue.queue_url
+            outputs["BridgeDlqUrl"] = self.bridge.queue.dlq.queue_url
         for key, value in outputs.items():
             CfnOutput(self, key, value=value)

@@ -14,7 +14,8 @@ from typing import Any, Literal, cast
 
 CONFIG_ENV = "GLUEKIT_BRIDGE_CONFIG"
 
-TriggerMode = Literal["on_arrival", "schedule"]
+TriggerMode = Literal["on_arrival", "schedule", "after"]
+TRIGGER_MODES = ("on_arrival", "schedule", "after")
 SourceFormat = Literal["csv", "json", "parquet"]
 Compression = Literal["none", "gzip"]
 Orchestrator = Literal["glue-workflow", "step-functions"]
@@ -49,6 +50,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """A pipeline a derived one follows: the names its successful publish is announced by."""
+
+    pipeline: str
+    publish_job: str
+    state_machine: str
+
+
+@dataclass(frozen=True)
 class BridgeConfig:
     pipeline: str
     workflow_name: str
@@ -74,10 +84,16 @@ class BridgeConfig:
     # Who runs the steps: the Glue workflow, or the state machine (then its ARN is given).
     orchestrator: Orchestrator = "glue-workflow"
     state_machine_arn: str = ""
+    upstreams: tuple[Upstream, ...] = ()
 
     @property
     def scheduled(self) -> bool:
         return self.trigger_mode == "schedule"
+
+    @property
+    def derived(self) -> bool:
+        """Runs after its upstreams publish (trigger.after): no files, one run per request."""
+        return self.trigger_mode == "after"
 
     @property
     def uses_state_machine(self) -> bool:
@@ -135,9 +151,7 @@ class BridgeConfig:
             expected_columns=_texts(data, "expected_columns"),
             required_fields=_texts(data, "required_fields"),
             max_file_bytes=_integer(data, "max_file_bytes"),
-            trigger_mode=cast(
-                TriggerMode, _choice(data, "trigger_mode", ("on_arrival", "schedule"))
-            ),
+            trigger_mode=cast(TriggerMode, _choice(data, "trigger_mode", TRIGGER_MODES)),
             max_files_per_run=max_files,
             max_wait_seconds=_integer(data, "max_wait_seconds"),
             max_concurrent_runs=max(1, _integer(data, "max_concurrent_runs")),
@@ -149,6 +163,7 @@ class BridgeConfig:
             event_source=_text(data, "event_source"),
             orchestrator=cast(Orchestrator, orchestrator),
             state_machine_arn=state_machine_arn,
+            upstreams=_upstreams(data),
         )
 
 
@@ -178,6 +193,26 @@ def _texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
     return tuple(value)
+
+
+def _upstreams(data: Mapping[str, Any]) -> tuple[Upstream, ...]:
+    value = data.get("upstreams") or []  # absent before trigger.after
+    if not isinstance(value, list):
+        raise ConfigError(f"upstreams: expected a list, got {value!r}")
+    upstreams = []
+    for index, item in enumerate(value):
+        entry = _mapping(item, f"upstreams[{index}]")
+        where = f"upstreams[{index}]."
+        upstreams.append(
+            Upstream(
+                pipeline=_text(entry, "pipeline", where),
+                publish_job=_text(entry, "publish_job", where),
+                state_machine=_text(entry, "state_machine", where),
+            )
+        )
+    if data.get("trigger_mode") == "after" and not upstreams:
+        raise ConfigError("upstreams: trigger_mode 'after' needs the pipelines it follows")
+    return tuple(upstreams)
 
 
 def _job_names(data: Mapping[str, Any]) -> tuple[str, ...]:

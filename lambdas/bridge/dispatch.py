@@ -59,6 +59,7 @@ class Trigger(StrEnum):
     TICK = "tick"
     RUN_END = "run_end"
     FLUSH = "flush"
+    UPSTREAM = "upstream"  # a pipeline a derived one follows published
 
 
 @dataclass
@@ -96,8 +97,10 @@ def dispatch(
         _free_ended(gateways, ended_run_id)
     if trigger is Trigger.FLUSH:
         gateways.slots.request_flush(now)
-    elif trigger is Trigger.TICK and next(iter(gateways.claims.waiting(1)), None) is None:
-        return summary  # the minute's tick with nothing pending: one small query, no more
+    elif trigger is Trigger.UPSTREAM:
+        gateways.slots.request_changes(now)
+    elif trigger is Trigger.TICK and not _anything_waits(config, gateways):
+        return summary  # the minute's tick with nothing pending: one small read, no more
     holder = f"start-{new_batch_id(now)}"
     if gateways.slots.acquire(holder, invocation.lease_until, now) is None:
         summary.deferred = True
@@ -119,6 +122,15 @@ def dispatch(
         raise
     logger.info("dispatch done", **summary.as_response())
     return summary
+
+
+def _anything_waits(config: BridgeConfig, gateways: Gateways) -> bool:
+    if config.derived:
+        # An open request, or a start whose outcome is unknown (which may have to reopen it).
+        slots = gateways.slots.read()
+        unknown = any(entry.run_id is None for entry in slots.runs.values())
+        return slots.changes_since is not None or unknown
+    return next(iter(gateways.claims.waiting(1)), None) is not None
 
 
 def _free_ended(gateways: Gateways, run_id: str) -> None:
@@ -152,6 +164,9 @@ class _Starter:
             return
         if self.config.scheduled and slots.flush_before is None:
             return  # no flush yet: the cron has not asked
+        if self.config.derived:
+            self._start_for_changes()
+            return
         known = set(slots.runs) - self.forgotten
         free = limit - len(active)
         while free > 0 and self.seconds_left() >= RESERVE_SECONDS:
@@ -231,6 +246,37 @@ class _Starter:
         )
         return 1
 
+    def _start_for_changes(self) -> None:
+        """A derived pipeline: one run for the open request, which reads whatever its upstreams
+        published since its last run (the request only says that something did). Read again
+        here: settling may have just reopened a forgotten start's request."""
+        since, now = self.gateways.slots.read().changes_since, self.invocation.now
+        if since is None or self.seconds_left() < RESERVE_SECONDS:
+            return
+        batch_id = new_batch_id(now)
+        store = self.gateways.slots
+        if not store.reserve(self.holder, batch_id, now, self.config.max_concurrent_runs):
+            return  # the lease was lost, or the slot filled meanwhile
+        if not store.take_changes(self.holder, since):
+            store.free(batch_id)
+            return
+        result = launch([], batch_id, self.config, self.gateways, now)
+        if isinstance(result, NotStarted):
+            self._not_started([], batch_id, result)
+            if result.certain:
+                store.restore_changes(since)
+            return  # unknown: looked for by batch id later; restored if it never started
+        store.record_run(batch_id, result.run_id, settled=True)
+        self.summary.run_ids.append(result.run_id)
+        self.summary.tally.runs_started += 1
+        logger.info(
+            "run started for upstream changes",
+            trigger=self.summary.trigger,
+            batch_id=batch_id,
+            run_id=result.run_id,
+            requested_at=since,
+        )
+
     def _not_started(self, taken: list[Claim], batch_id: str, result: NotStarted) -> None:
         refusal = result.certain and any(code in result.reason for code in REFUSALS)
         if refusal:
@@ -279,6 +325,8 @@ class _Starter:
                     logger.info("a start that did not happen is forgotten", batch=entry.batch_id)
                     self.gateways.slots.free(entry.batch_id)
                     self.forgotten.add(entry.batch_id)
+                    if self.config.derived:  # the request it took is open again
+                        self.gateways.slots.restore_changes(entry.since)
                     continue
                 self.gateways.slots.record_run(entry.batch_id, run_id)
                 entry = replace(entry, run_id=run_id)

@@ -12,7 +12,9 @@ pending set when a slot is free:
   a job failed, so the run is over and its slot is freed on the event (`bridge.run_end`), even
   while GetWorkflowRun still reads it RUNNING;
 - with the state machine as orchestrator, a "Step Functions Execution Status Change" (source
-  aws.states) from the run-end rule instead: the execution ended, its slot is freed.
+  aws.states) from the run-end rule instead: the execution ended, its slot is freed;
+- for a derived pipeline (trigger.after), the same two shapes from an upstream's publish job or
+  state machine, SUCCEEDED: the upstream published, a run is requested (`bridge.dispatch`).
 """
 
 from __future__ import annotations
@@ -127,6 +129,10 @@ def _waiting(
     that waits for tonight's cron is not late.
     """
     now = invocation.now
+    if config.derived:  # what waits is the upstreams' unserved publish, if any
+        since = gateways.slots.read().changes_since
+        age = 0.0 if since is None else max(0.0, now - since)
+        return Waiting(count=int(since is not None) if count else None, oldest_age_seconds=age)
     before = gateways.slots.read().flush_before if config.scheduled else None
     if config.scheduled and before is None:
         oldest = None
@@ -148,10 +154,16 @@ def trigger_of(event: dict[str, Any], config: BridgeConfig) -> Trigger | None:
         if config.scheduled and config.tick_rule not in rules:
             return Trigger.FLUSH
         return Trigger.TICK
+    detail = event.get("detail") or {}
     if source == "aws.glue" and detail_type == "Glue Job State Change":
+        if detail.get("jobName") in {u.publish_job for u in config.upstreams}:
+            return Trigger.UPSTREAM if detail.get("state") == "SUCCEEDED" else None
         # The run-end rule's pattern already chose the pipeline's jobs and states.
         return Trigger.RUN_END
     if source == "aws.states" and detail_type == EXECUTION_STATUS_CHANGE:
+        machine = str(detail.get("stateMachineArn", "")).rsplit(":", 1)[-1]
+        if machine in {u.state_machine for u in config.upstreams}:
+            return Trigger.UPSTREAM if detail.get("status") == "SUCCEEDED" else None
         return Trigger.RUN_END
     return None
 

@@ -12,6 +12,10 @@ One item, `slots#<pipeline>`, moved by conditional writes:
   run id is a start whose outcome is not known yet; `settled` says its claims are recorded.
   Entries leave when their run is seen finished (`bridge.dispatch`).
 - `flush_before`: scheduled pipelines: objects accepted up to this time are due.
+- `changes_since`: derived pipelines (trigger.after): an upstream published at this time and no
+  run has been started for it yet. Publishes while it is set coalesce into the one request; the
+  holder takes it (conditional on the lease) when it starts the run, and puts it back when Glue
+  refuses the start or the start turns out never to have happened.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class ActiveRun:
 class Slots:
     runs: dict[str, ActiveRun] = field(default_factory=dict)
     flush_before: float | None = None
+    changes_since: float | None = None
 
 
 class DynamoSlotStore:
@@ -149,6 +154,30 @@ class DynamoSlotStore:
             {":now": {"N": str(int(now))}, ":empty": {"M": {}}},
         )
 
+    def request_changes(self, now: float) -> None:
+        """Derived pipelines: an upstream published; the oldest unserved request's time stays."""
+        self._update(
+            "SET changes_since = if_not_exists(changes_since, :now), "
+            "runs = if_not_exists(runs, :empty)",
+            {":now": {"N": str(int(now))}, ":empty": {"M": {}}},
+        )
+
+    def take_changes(self, holder: str, since: float) -> bool:
+        """The lease holder takes the request it read, to start a run for it."""
+        return self._update(
+            "REMOVE changes_since",
+            {":me": {"S": holder}, ":since": {"N": str(int(since))}},
+            "holder = :me AND changes_since = :since",
+        )
+
+    def restore_changes(self, since: float) -> None:
+        """A start that did not happen: the request is open again, with its original time
+        (unless a newer request is open already, which then covers it)."""
+        self._update(
+            "SET changes_since = if_not_exists(changes_since, :since)",
+            {":since": {"N": str(int(since))}},
+        )
+
     def _update(
         self,
         update: str,
@@ -187,7 +216,12 @@ def to_slots(item: dict[str, Any]) -> Slots:
             settled=bool(entry.get("settled", {}).get("BOOL", False)),
         )
     flush = item.get("flush_before")
-    return Slots(runs=runs, flush_before=float(flush["N"]) if flush else None)
+    changes = item.get("changes_since")
+    return Slots(
+        runs=runs,
+        flush_before=float(flush["N"]) if flush else None,
+        changes_since=float(changes["N"]) if changes else None,
+    )
 
 
 def _code(exc: ClientError) -> str:

@@ -156,14 +156,16 @@ def test_a_fast_forward_refused_because_main_just_moved_is_reapplied(
     run_id = staged_run(env, {"b.csv": DAY_2}, "b1")
     branch, real = run_branch(run_id), branches.fast_forward
 
-    def another_commit_first(spark: SparkSession, table: CuratedTable, name: str) -> None:
+    def another_commit_first(
+        spark: SparkSession, table: CuratedTable, name: str, properties: Any = None
+    ) -> None:
         # Someone commits on main between publish's look at it and its fast-forward.
         monkeypatch.setattr(branches, "fast_forward", real)
         spark.sql(
             f"INSERT INTO {table.name} SELECT * FROM {table.name} VERSION AS OF '{branch}' "
             "WHERE order_id = 'O-1009'"
         )
-        real(spark, table, name)
+        real(spark, table, name, properties)
 
     monkeypatch.setattr(branches, "fast_forward", another_commit_first)
 

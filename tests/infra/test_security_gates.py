@@ -43,7 +43,7 @@ def test_cfn_lint_reports_no_errors_or_warnings(
 ) -> None:
     synth = dev if env_name == "dev" else prod
     templates = sorted(str(p) for p in synth.outdir.glob("*.template.json"))
-    assert len(templates) == 4  # foundation, orders, events, customers
+    assert len(templates) == 5  # foundation, orders, events, customers, daily-revenue
 
     result = cfn_lint(templates)
 

@@ -12,7 +12,7 @@ from gluekit.cli import SCHEMA_FILE, main
 
 def test_validate_passes_on_the_example_pipelines(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
-    assert "3 pipeline spec(s) valid" in capsys.readouterr().out
+    assert "4 pipeline spec(s) valid" in capsys.readouterr().out
 
 
 def test_validate_exits_non_zero_and_prints_each_error(
@@ -37,7 +37,8 @@ def test_schema_forbids_unknown_keys_for_editors() -> None:
     schema = json.loads(SCHEMA_FILE.read_text())
 
     assert schema["additionalProperties"] is False
-    assert {"name", "source", "contract"} <= set(schema["required"])
+    # source is required of every pipeline but a derived one (the model checks that).
+    assert {"name", "contract"} <= set(schema["required"])
 
 
 def test_example_specs_point_editors_at_the_schema() -> None:
@@ -55,6 +56,8 @@ def test_list_shows_trigger_prefix_and_steps(capsys: pytest.CaptureFixture[str])
     assert "schedule cron(0 1 * * ? *)" in events and "json gzip" in events
     assert "transform (1 own step) → validate → publish" in orders
     assert "transform → validate → publish" in events
+    derived = next(line for line in lines if line.startswith("daily-revenue"))
+    assert "after orders publishes" in derived and "iceberg tables" in derived
 
 
 def test_rollback_on_aws_starts_the_compact_job_with_the_target(

@@ -39,10 +39,12 @@ from gluekit_glue.jobs.common import (
     log,
     run_step,
 )
+from gluekit_glue.jobs.transform_upstream import UPSTREAMS_DETAIL
 from gluekit_glue.jobs.validate import audit, branch_report, kept_for_inspection
 from gluekit_glue.merge import MergeLostRaces
 from gluekit_glue.rules import report_status, summary_text
 from gluekit_glue.summary import StepSummary, utc_now_iso
+from gluekit_glue.upstream import positions_to_record
 
 PUBLISH_ATTEMPTS = 4
 NOT_AN_ANCESTOR = "is not an ancestor of"  # Iceberg's refusal of a fast-forward
@@ -112,7 +114,10 @@ def _make_current(
     """(outcome, the snapshot main now holds the run in, rebases): fast-forward main to the
     branch, re-applying the run on main first when main moved since the branch was cut."""
     spark = context.spark
+    # A derived pipeline's upstream positions go with the commit that publishes what it read.
+    positions = positions_to_record((transform.get("details") or {}).get(UPSTREAMS_DETAIL) or [])
     if not validated.wrote or branches.changes_nothing(spark, table, validated.snapshot_id):
+        _record_positions_alone(context, table, positions)
         return "nothing newer than the table: main unchanged", None, 0
     rebases = 0
     for _ in range(PUBLISH_ATTEMPTS):
@@ -123,7 +128,7 @@ def _make_current(
         main = branches.head(spark, table, MAIN)
         if main is None or main == branches.parent(spark, table, head):
             try:
-                branches.fast_forward(spark, table, validated.name)
+                branches.fast_forward(spark, table, validated.name, positions)
                 return "published", head, rebases
             except Exception as exc:  # main moved between the look and the commit
                 if NOT_AN_ANCESTOR not in str(exc) and NOT_AN_ANCESTOR not in describe_error(exc):
@@ -134,11 +139,21 @@ def _make_current(
         rebases += 1
         current = BranchState(validated.name, branches.parent(spark, table, head) or head, head)
         if not _rebase(context, table, current, transform):
+            _record_positions_alone(context, table, positions)
             return "nothing newer than the table: main unchanged", None, rebases
     raise JobFailed(
         f"main moved {PUBLISH_ATTEMPTS} times while run {context.run_id} was being published "
         f"(other publishes or compactions): nothing was published; run publish again"
     )
+
+
+def _record_positions_alone(
+    context: JobContext, table: CuratedTable, positions: Mapping[str, str]
+) -> None:
+    """Nothing to publish, but the changes were read: the next run starts after them."""
+    if positions:
+        branches.set_properties(context.spark, table, positions)
+        log.info("upstream positions recorded: %s", positions)
 
 
 def _rebase(

@@ -1,6 +1,8 @@
 """The transform job: the manifest's files → the run's rows on a branch of the curated table.
 
 1. The manifest's object versions, pre-flighted; bad files to quarantine (`transform_inputs`).
+   A derived pipeline (spec trigger.after) reads its upstreams' changed rows instead
+   (`transform_upstream`).
 2. Read, cast to the contract, reject what does not fit, keep the latest row per primary key,
    write the run's staged Parquet (`transform_rows`).
 3. Write: cut the run's branch ``run_<run id>`` from main (creating the table first when this is
@@ -21,6 +23,7 @@ from gluekit_glue.iceberg import curated_table, ensure_table, snapshot_facts
 from gluekit_glue.jobs.common import RUN_ID_PROPERTY, Clock, JobContext, JobFailed, run_step
 from gluekit_glue.jobs.transform_inputs import load_manifest, readable_inputs
 from gluekit_glue.jobs.transform_rows import Counts, stage_rows
+from gluekit_glue.jobs.transform_upstream import stage_changes
 from gluekit_glue.merge import MergeLostRaces, merge_source
 from gluekit_glue.steps import run_parameters
 from gluekit_glue.summary import StepSummary
@@ -46,8 +49,10 @@ def _transform(context: JobContext, summary: StepSummary) -> None:
         staged=config.staged_uri(context.run_id),
         parameters=run_parameters(context),
     )
-    inputs = readable_inputs(context, summary, manifest)
-    counts = stage_rows(context, summary, inputs)
+    if config.upstreams:  # a derived pipeline: its upstreams' changed rows, no files
+        counts = stage_changes(context, summary)
+    else:
+        counts = stage_rows(context, summary, readable_inputs(context, summary, manifest))
     summary.rows_in, summary.rows_out = counts.rows_in, counts.rows_out
     summary.rows_rejected, summary.partitions = counts.rows_rejected, list(counts.partitions)
     # Rows dropped by dedupe: steps may drop or add rows too, so not rows_in - rejected - out.

@@ -13,7 +13,7 @@ probed alone, the unreadable ones quarantined, and the rest processed again.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -78,7 +78,7 @@ def _write_staged(context: JobContext, inputs: Sequence[InputFile]) -> Counts:
     staged_path = context.spark_path(config.staged_uri(context.run_id))
     rejects_path = context.spark_path(config.row_rejects_uri(context.run_id))
     if not inputs:
-        _write_empty(context, staged_path, rejects_path)
+        write_empty(context, staged_path, rejects_path)
         return Counts()
     # The checked rows are kept (memory, spilling to disk) so that the input is read once while
     # three things are computed from them: the counts, the staged data and the rejects. The
@@ -118,14 +118,30 @@ def _stage_checked(
     else:
         delete_path(context.spark, rejects_path)  # a rerun of the run must not leave stale rejects
     if rows_in == rows_rejected:
-        _write_empty(context, staged_path, None)
+        write_empty(context, staged_path, None)
         return Counts(rows_in, 0, rows_rejected, (), tuple(reasons), NO_DUPLICATES)
     valid = valid_rows(checked, config.source_columns)  # cast to the contract, rejects left out
     # The spec's own steps, after the casts and before the dedupe (`gluekit_glue.steps`).
     valid = apply_steps(context, valid, _lineage(inputs))
+    return write_rows(
+        context, valid, _lineage(inputs), staged_path, rows_in, rows_rejected, tuple(reasons)
+    )
+
+
+def write_rows(
+    context: JobContext,
+    valid: DataFrame,
+    lineage: Mapping[str, Lineage],
+    staged_path: str,
+    rows_in: int,
+    rows_rejected: int = 0,
+    reasons: tuple[dict[str, Any], ...] = (),
+) -> Counts:
+    """Dedupe ``valid`` (some rows), derive its partitions, write it as the run's staged data."""
+    config = context.config
     # Some rows are valid, so the plan is not empty and this Observation is filled.
     observed = Observation()
-    staged = staged_rows(valid, config, observed, _lineage(inputs))
+    staged = staged_rows(valid, config, observed, lineage)
     write_dataset(
         rebalanced(staged, config.partition_names),
         staged_path,
@@ -140,7 +156,7 @@ def _stage_checked(
         rows_out=int(metrics.get("rows_out") or 0),
         rows_rejected=rows_rejected,
         partitions=tuple(partitions),
-        reject_reasons=tuple(reasons),
+        reject_reasons=reasons,
         duplicate_keys=duplicates,
     )
 
@@ -160,7 +176,7 @@ def _top_reasons(checked: DataFrame) -> list[dict[str, Any]]:
     return [{"reason": r["reason"], "rows": int(r["rows"])} for r in rows]
 
 
-def _write_empty(context: JobContext, staged_path: str, rejects_path: str | None) -> None:
+def write_empty(context: JobContext, staged_path: str, rejects_path: str | None) -> None:
     """An empty staged dataset lets validate's row_count rule report that nothing arrived."""
     empty = context.spark.createDataFrame([], dataset_schema(context.config))
     write_dataset(empty, staged_path, context.config.partition_names, dynamic=False)

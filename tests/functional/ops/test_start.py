@@ -252,3 +252,11 @@ def test_start_with_another_account_pinned_is_refused(world: World, tmp_path: Pa
         "error: environment 'dev' is pinned to account 210987654321, but these credentials are "
         "for account 123456789012: pass --profile for the right account"
     )
+
+
+def test_a_derived_pipeline_takes_no_files_and_says_how_its_runs_start(world: World) -> None:
+    result = world.gluekit("start", "daily-revenue", "--files", "daily-revenue/a.csv")
+
+    assert result.status != 0
+    assert "follows orders (trigger.after) and takes no files" in result.err
+    assert world.workflow_runs() == []

@@ -262,7 +262,7 @@ def test_both_triggers_is_an_error(write_spec: Callable[..., Path]) -> None:
 
     [error] = errors_of(write_spec(text))
 
-    assert "trigger: give exactly one of 'on_arrival' or 'schedule'" in error
+    assert "trigger: give exactly one of 'on_arrival', 'schedule' or 'after'" in error
 
 
 def test_invalid_yaml_names_the_line(write_spec: Callable[..., Path]) -> None:
