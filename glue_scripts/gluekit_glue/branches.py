@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,11 +164,29 @@ def fast_forward(
     transaction.commitTransaction()
 
 
-def set_properties(spark: SparkSession, table: CuratedTable, properties: Mapping[str, str]) -> None:
-    """Table properties alone, one metadata commit (no snapshot)."""
+def properties(spark: SparkSession, table: CuratedTable) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(java_table(spark, table).properties()).items()}
+
+
+def set_properties(spark: SparkSession, table: CuratedTable, values: Mapping[str, str]) -> None:
+    """Table properties alone, one metadata commit (no snapshot); none when nothing changes."""
+    current = properties(spark, table)
+    if all(current.get(key) == value for key, value in values.items()):
+        return
     update = java_table(spark, table).updateProperties()
-    for key, value in properties.items():
+    for key, value in values.items():
         update.set(key, value)
+    update.commit()
+
+
+def remove_properties(spark: SparkSession, table: CuratedTable, keys: Sequence[str]) -> None:
+    current = properties(spark, table)
+    present = [key for key in keys if key in current]
+    if not present:
+        return
+    update = java_table(spark, table).updateProperties()
+    for key in present:
+        update.remove(key)
     update.commit()
 
 

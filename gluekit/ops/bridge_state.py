@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 def bridge_config(pipeline: Pipeline) -> BridgeConfig:
     from bridge.config import BridgeConfig
 
-    return BridgeConfig.from_dict(render_bridge_config(pipeline.spec, pipeline.target.foundation))
+    foundation = pipeline.target.foundation
+    machine = None
+    if pipeline.spec.orchestrator == "step-functions":  # the deployed machine's ARN, by name
+        machine = (
+            f"arn:aws:states:{foundation.region}:{foundation.account}:stateMachine:"
+            f"{pipeline.names.state_machine}"
+        )
+    return BridgeConfig.from_dict(render_bridge_config(pipeline.spec, foundation, machine))
 
 
 def gateways(pipeline: Pipeline) -> Gateways:

@@ -230,6 +230,21 @@ class GlueRuns:
             error_message=run.get("ErrorMessage") or None,
         )
 
+    def last_published(self, listing: list[Mapping[str, Any]]) -> datetime | None:
+        """The latest publish among the listed runs: publish's ``published_at`` run property."""
+        latest: datetime | None = None
+        for run in listing:
+            text = (run.get("WorkflowRunProperties") or {}).get("published_at")
+            if not text:
+                continue
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                continue
+            if latest is None or moment > latest:
+                latest = moment
+        return latest
+
     # ------------------------------------------------------------------------- artifacts
     def summary(self, data_run_id: str, step: str) -> dict[str, Any] | None:
         return self.document(self.locations.summary_uri(data_run_id, step))

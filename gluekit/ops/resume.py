@@ -8,10 +8,15 @@ id; validate and publish find the original run's data through the `gluekit_run_i
 
 A resumed run is a workflow run like any other: it takes one of the pipeline's run slots
 (`gluekit.ops.run_slots`), so the bridge never starts more runs than the workflow admits.
+
+With ``orchestrator: step-functions`` the run is an execution: Step Functions' RedriveExecution
+restarts a FAILED, TIMED_OUT or ABORTED one (within 14 days) from the step that did not succeed,
+as the same execution, which takes a run slot again until its end event frees it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,12 +24,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from gluekit.naming import STEPS
 from gluekit.ops import bridge_state, clock
 from gluekit.ops.errors import OpsError, error_code, error_message, explain
+from gluekit.ops.execution_runs import ExecutionRuns
 from gluekit.ops.glue_runs import GlueRuns, RunView
 from gluekit.ops.output import Printer, fields
 from gluekit.ops.run_slots import holding, starter_lease
 from gluekit.ops.session import Pipeline
+from gluekit.orchestration import STEP_FUNCTIONS
 
 LEASE_SECONDS = 120.0
+REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 def failed_steps(run: RunView, pipeline: str) -> list[str]:
@@ -50,6 +58,8 @@ def failed_steps(run: RunView, pipeline: str) -> list[str]:
 
 
 def resume(pipeline: Pipeline, run_id: str, printer: Printer, *, dry_run: bool) -> int:
+    if pipeline.spec.orchestrator == STEP_FUNCTIONS:
+        return _redrive(pipeline, run_id, printer, dry_run=dry_run)
     run = GlueRuns(pipeline).run(run_id)
     steps = failed_steps(run, pipeline.name)
     node_ids = [run.node_ids.get(step, "") for step in steps]
@@ -64,12 +74,61 @@ def resume(pipeline: Pipeline, run_id: str, printer: Printer, *, dry_run: bool) 
         "new_run_id": None,
     }
     if not dry_run:
-        document["new_run_id"] = _resume_in_a_slot(pipeline, run_id, node_ids)
+        document["new_run_id"] = _resume_in_a_slot(
+            pipeline, lambda: _call_resume(pipeline, run_id, node_ids)
+        )
     printer.emit(document, lambda: _lines(document, run))
     return 0
 
 
-def _resume_in_a_slot(pipeline: Pipeline, run_id: str, node_ids: list[str]) -> str:
+def _redrive(pipeline: Pipeline, run_id: str, printer: Printer, *, dry_run: bool) -> int:
+    runs = ExecutionRuns(pipeline)
+    run = runs.run(run_id)
+    if run.status not in REDRIVABLE:
+        if run.status == "SUCCEEDED":
+            raise OpsError(
+                f"every step of run {run_id} succeeded: there is nothing to resume (to run its "
+                f"files again: gluekit replay {pipeline.name} --run {run_id})"
+            )
+        raise OpsError(
+            f"execution {run_id} is {run.status}: Step Functions redrives only a FAILED, "
+            f"TIMED_OUT or ABORTED execution; wait until it has ended "
+            f"(gluekit runs {pipeline.name} {run_id} shows its steps)"
+        )
+    failed = [s for s in STEPS if s in run.steps and run.steps[s].failed]
+    unfinished = [s for s in STEPS if run.step_state(s) != "SUCCEEDED"]
+    arn = runs.execution_arn(run_id)
+    document: dict[str, Any] = {
+        "pipeline": pipeline.name,
+        "run_id": run_id,
+        "resume_from": failed or unfinished[:1],
+        "node_ids": [],
+        "execution_arn": arn,
+        "dry_run": dry_run,
+        "new_run_id": None,
+    }
+    if not dry_run:
+        _resume_in_a_slot(pipeline, lambda: _call_redrive(pipeline, arn))
+        document["new_run_id"] = run_id  # the same execution runs again
+    printer.emit(document, lambda: _lines(document, run))
+    return 0
+
+
+def _call_redrive(pipeline: Pipeline, arn: str) -> str:
+    try:
+        pipeline.client("stepfunctions").redrive_execution(executionArn=arn)
+    except ClientError as exc:
+        if error_code(exc) == "ExecutionNotRedrivable":
+            raise OpsError(
+                f"Step Functions refused to redrive {arn}: {error_message(exc)}"
+            ) from None
+        raise OpsError(explain(exc, f"redriving execution {arn}")) from None
+    except BotoCoreError as exc:
+        raise OpsError(explain(exc, f"redriving execution {arn}")) from None
+    return arn  # what the bridge's slot entries name an execution by
+
+
+def _resume_in_a_slot(pipeline: Pipeline, call: Callable[[], str]) -> str:
     from bridge.manifest import new_batch_id
 
     gateways = bridge_state.gateways(pipeline)
@@ -91,7 +150,7 @@ def _resume_in_a_slot(pipeline: Pipeline, run_id: str, node_ids: list[str]) -> s
             if not gateways.slots.reserve(holder, entry, now, limit):
                 raise OpsError("the run slots filled meanwhile: retry in a minute")
             try:
-                new_run_id = _call_resume(pipeline, run_id, node_ids)
+                new_run_id = call()
             except Exception:
                 gateways.slots.free(entry)
                 raise
@@ -125,11 +184,16 @@ def _lines(document: dict[str, Any], run: RunView) -> list[str]:
     after = [s for s in STEPS if STEPS.index(s) > STEPS.index(steps[0])]
     rerun = ", ".join([*steps, *(s for s in after if s not in steps)])
     head = f"Would resume run {run.run_id}" if document["dry_run"] else f"Resumed run {run.run_id}"
-    lines = [f"{head} of {document['pipeline']}: Glue reruns {rerun}."]
+    who = (
+        "Step Functions redrives the execution from"
+        if document.get("execution_arn")
+        else "Glue reruns"
+    )
+    lines = [f"{head} of {document['pipeline']}: {who} {rerun}."]
     lines += fields(
         [
             ("Failed", ", ".join(f"{s} ({run.step_state(s)})" for s in steps)),
-            ("Node ids", " ".join(document["node_ids"])),
+            ("Node ids", " ".join(document["node_ids"]) or "-"),
             ("New run", document["new_run_id"] or "-"),
         ]
     )

@@ -13,7 +13,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from gluekit.naming import STEPS
 from gluekit.ops.errors import OpsError, explain
-from gluekit.ops.glue_runs import GlueRuns, split_uri
+from gluekit.ops.execution_runs import runs_of
+from gluekit.ops.glue_runs import split_uri
 from gluekit.ops.output import count, duration, fields, iso, table
 from gluekit.ops.session import Pipeline
 
@@ -22,7 +23,7 @@ MAX_ROW_REJECT_OBJECTS = 1000
 
 
 def run_detail(pipeline: Pipeline, run_id: str) -> dict[str, Any]:
-    runs = GlueRuns(pipeline)
+    runs = runs_of(pipeline)
     run = runs.run(run_id)
     manifest_uri = run.properties.get("manifest")
     manifest = runs.document(manifest_uri) if manifest_uri else None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gluekit.ops.errors import OpsError, error_code, explain
-from gluekit.ops.glue_runs import GlueRuns
+from gluekit.ops.execution_runs import runs_of
 from gluekit.ops.session import Pipeline
 
 if TYPE_CHECKING:
@@ -156,11 +156,11 @@ def _version(bucket: str, key: str, version_id: Any) -> str:
 def _from_manifest(pipeline: Pipeline, run_id: str) -> list[ObjectRef]:
     from bridge.events import ObjectRef
 
-    run = GlueRuns(pipeline).run(run_id)
+    run = runs_of(pipeline).run(run_id)
     uri = run.properties.get("manifest")
     if not uri:
         raise OpsError(f"run {run_id} has no manifest run property: it was not started by gluekit")
-    manifest = GlueRuns(pipeline).document(uri)
+    manifest = runs_of(pipeline).document(uri)
     if manifest is None:
         raise OpsError(f"the manifest of run {run_id} is gone: {uri}")
     return [

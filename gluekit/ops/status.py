@@ -8,8 +8,6 @@ freshness the spec expects. Without a pipeline: one line per pipeline of the spe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from gluekit.naming import STEPS
 from gluekit.ops import bridge_state, clock
 from gluekit.ops.errors import OpsError, explain
+from gluekit.ops.execution_runs import runs_of
 from gluekit.ops.glue_runs import GlueRuns, RunView
 from gluekit.ops.output import count, duration, fields, iso, table
 from gluekit.ops.session import Pipeline
@@ -24,16 +23,19 @@ from gluekit.ops.session import Pipeline
 
 def pipeline_status(pipeline: Pipeline, limit: int) -> dict[str, Any]:
     now = clock.now()
-    runs = GlueRuns(pipeline)
+    runs = runs_of(pipeline)
     listing = runs.listing()
     recent = [runs.run(str(r["WorkflowRunId"])) for r in listing[:limit]]
     waiting = bridge_state.pending(pipeline)
-    published = _last_publish(listing)
+    published = runs.last_published(listing)
     expected_hours = pipeline.spec.alerts.expected_every_hours
     age = (now.timestamp() - published.timestamp()) if published else None
     return {
         "pipeline": pipeline.name,
-        "workflow": pipeline.names.workflow,
+        # Who runs the steps: the Glue workflow, or the state machine (orchestrator).
+        "workflow": pipeline.names.workflow
+        if pipeline.spec.orchestrator != "step-functions"
+        else f"state machine {pipeline.names.state_machine}",
         "now": iso(now),
         "runs": [_run_row(runs, run) for run in recent],
         "pending": {
@@ -42,7 +44,8 @@ def pipeline_status(pipeline: Pipeline, limit: int) -> dict[str, Any]:
             "oldest_age_seconds": waiting.oldest_age(now.timestamp()),
             "scheduled": pipeline.spec.trigger.schedule is not None,
         },
-        "dlq_depth": dlq_depth(pipeline),
+        # A derived pipeline (trigger.after) has no arrivals queue, so no DLQ.
+        "dlq_depth": None if pipeline.spec.is_derived else dlq_depth(pipeline),
         "alarms": alarms_in_alarm(pipeline),
         "last_publish": {
             "at": iso(published),
@@ -132,25 +135,12 @@ def _run_row(runs: GlueRuns, run: RunView) -> dict[str, Any]:
     }
 
 
-def _last_publish(listing: Iterable[Mapping[str, Any]]) -> datetime | None:
-    latest: datetime | None = None
-    for run in listing:
-        text = (run.get("WorkflowRunProperties") or {}).get("published_at")
-        if not text:
-            continue
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            continue
-        if latest is None or moment > latest:
-            latest = moment
-    return latest
-
-
 # ----------------------------------------------------------------------------------- text
 def status_lines(status: dict[str, Any]) -> list[str]:
     pending, publish = status["pending"], status["last_publish"]
-    lines = [f"{status['pipeline']} (workflow {status['workflow']}), at {status['now']}", ""]
+    runner = status["workflow"]
+    runner = runner if runner.startswith("state machine") else f"workflow {runner}"
+    lines = [f"{status['pipeline']} ({runner}), at {status['now']}", ""]
     lines.append("Last runs:")
     lines += [
         "  " + line
@@ -205,7 +195,7 @@ def overview_lines(rows: list[dict[str, Any]]) -> list[str]:
             row["pipeline"],
             last_run,
             _pending(row["pending"]),
-            row["dlq_depth"],
+            "-" if row["dlq_depth"] is None else row["dlq_depth"],
             len(row["alarms"]),
             _publish(row["last_publish"]),
         ]
@@ -243,7 +233,9 @@ def _pending(pending: dict[str, Any]) -> str:
     return text
 
 
-def _dlq(depth: int) -> str:
+def _dlq(depth: int | None) -> str:
+    if depth is None:
+        return "none (no files: it follows other pipelines)"
     if not depth:
         return "empty"
     return f"{count(depth, 'message')}: see them and move them back with gluekit redrive"

@@ -19,11 +19,8 @@ if TYPE_CHECKING:
 
 def curated_types(spec: PipelineSpec) -> dict[str, str]:
     """Column → type of a pipeline's curated table as a derived pipeline may read it: the
-    curated columns, and the partition columns (text)."""
-    curated = spec.curated
-    types = {c.name: c.type for c in curated.columns}
-    types.update({p.name: "string" for p in curated.partition_by})
-    return types
+    curated columns (its partitions are hidden Iceberg transforms, not columns)."""
+    return {c.name: c.type for c in spec.curated.columns}
 
 
 def upstream_errors(loaded: Sequence[LoadedSpec]) -> list[SpecError]:

@@ -37,8 +37,11 @@ def grant_lookups(role: iam.IRole, *, spec: PipelineSpec, prefix: str) -> None:
         for upstream in spec.upstreams
         if upstream not in looked_up
     ]
-    for lookup in (*spec.lookups, *upstreams):
-        sid = "Lookup" + "".join(part.capitalize() for part in lookup.name.split("_"))
+    for kind, lookup in [
+        *(("Lookup", x) for x in spec.lookups),
+        *(("Upstream", x) for x in upstreams),
+    ]:
+        sid = kind + "".join(part.capitalize() for part in lookup.name.split("_"))
         if lookup.pipeline is not None:
             other = PipelineNames(prefix, lookup.pipeline)
             database, table = deploy_names(prefix).database, other.table

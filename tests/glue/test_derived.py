@@ -150,3 +150,45 @@ def test_a_run_that_fails_validation_leaves_the_position_so_the_next_reads_the_c
     assert transform.rows_in == 1 and publish.status == "succeeded"  # the same change, again
     assert revenue(env)[("2026-11-22", "EUR")] == (1, Decimal("3.00"))
     assert position(env) == str(env.main_snapshot_id("orders"))
+
+
+def test_an_older_run_published_after_a_later_one_is_refused_and_a_rollback_rereads_all(
+    env: PipelineEnv,
+) -> None:
+    day = "2026-11-20T09:00:00Z"
+    publish_orders(env, "o1.csv", orders_csv(f"o-1,c-1,paid,10.00,EUR,{day},{day}"))
+    derive(env, "d1")
+    first_publish = env.main_snapshot_id("daily-revenue")
+    publish_orders(env, "o2.csv", orders_csv(f"o-2,c-1,paid,2.00,EUR,{day},{day}"))
+    # Run "late" reads the change and passes validation, but its publish waits (a crash, say).
+    manifest = env.put_manifest("daily-revenue", [], "late")
+    late = env.start_workflow_run("daily-revenue", manifest, "late")
+    env.run("transform", "daily-revenue", late)
+    env.run("validate", "daily-revenue", late)
+    publish_orders(env, "o3.csv", orders_csv(f"o-3,c-1,paid,5.00,EUR,{day},{day}"))
+    derive(env, "d3")  # a later run reads both changes and publishes
+    assert revenue(env)[("2026-11-20", "EUR")] == (3, Decimal("17.00"))
+    latest = position(env)
+
+    # WHEN the late run's publish is run after all (a resume)
+    with pytest.raises(JobFailed, match="a later run published, or a rollback reset it"):
+        env.run("publish", "daily-revenue", late)
+
+    # THEN its older rows and position did not overwrite the later run's
+    assert revenue(env)[("2026-11-20", "EUR")] == (3, Decimal("17.00"))
+    assert position(env) == latest
+
+    # A rollback of the derived table clears the positions: the next run reads everything.
+    env.run(
+        "compact",
+        "daily-revenue",
+        "rb-1",
+        "--rollback_to_snapshot",
+        str(first_publish),
+        workflow=False,
+    )
+    assert position(env) is None
+    assert revenue(env)[("2026-11-20", "EUR")] == (1, Decimal("10.00"))
+    transform, _, _ = derive(env, "d4")
+    assert transform.details["upstreams"][0]["since"] is None and transform.rows_in == 3
+    assert revenue(env)[("2026-11-20", "EUR")] == (3, Decimal("17.00"))

@@ -86,3 +86,18 @@ def test_resumed_run_publishes_what_the_original_run_staged(env: PipelineEnv) ->
     assert summary.run_id == original
     assert len(env.curated("orders")) == 6
     assert "published_at" in env.run_properties("orders", resumed)
+
+
+@pytest.mark.parametrize(
+    ("message", "moved"),
+    [
+        ("IllegalArgumentException: Cannot fast-forward: main is not an ancestor of run_b2", True),
+        ("iceberg.exceptions.CommitFailedException: Table metadata refresh is required", True),
+        ("org.apache.iceberg.exceptions.CommitStateUnknownException: Service unavailable", False),
+        ("AccessDeniedException: not authorized to perform glue:UpdateTable", False),
+    ],
+)
+def test_only_a_main_that_moved_makes_publish_try_again(message: str, moved: bool) -> None:
+    # A commit conflict (another commit won between the load and the commit) is main moving; a
+    # commit whose outcome is unknown may have happened, and is never retried blindly.
+    assert publish._main_moved(RuntimeError(message)) is moved

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from pyspark.sql import SparkSession
 
+from gluekit_glue import branches
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws
 from gluekit_glue.compact import MIB, parse_partition_specs, partition_where
@@ -101,6 +102,13 @@ def _rollback(context: JobContext, table: CuratedTable, summary: StepSummary) ->
     else:
         moment = _instant(str(options.rollback_to_time))
         call = f"{procedure}.rollback_to_timestamp('{table.ident}', {timestamp_literal(moment)})"
+    positions = [upstream.position_property for upstream in context.config.upstreams]
+    if positions:
+        # A derived table: its positions say what the rolled-back snapshots had read. Cleared
+        # first (a crash before the rollback then only costs a full re-read), the next run reads
+        # its upstreams whole and recomputes every key.
+        branches.remove_properties(spark, table, positions)
+        summary.details["positions_cleared"] = positions
     try:
         result = spark.sql(call).collect()[0].asDict()
     except Exception as exc:

@@ -48,6 +48,7 @@ from gluekit_glue.upstream import positions_to_record
 
 PUBLISH_ATTEMPTS = 4
 NOT_AN_ANCESTOR = "is not an ancestor of"  # Iceberg's refusal of a fast-forward
+COMMIT_FAILED = "CommitFailedException"  # a concurrent commit won the optimistic race
 
 
 def run(
@@ -115,9 +116,10 @@ def _make_current(
     branch, re-applying the run on main first when main moved since the branch was cut."""
     spark = context.spark
     # A derived pipeline's upstream positions go with the commit that publishes what it read.
-    positions = positions_to_record((transform.get("details") or {}).get(UPSTREAMS_DETAIL) or [])
+    reads = (transform.get("details") or {}).get(UPSTREAMS_DETAIL) or []
+    positions = positions_to_record(reads)
     if not validated.wrote or branches.changes_nothing(spark, table, validated.snapshot_id):
-        _record_positions_alone(context, table, positions)
+        _record_positions_alone(context, table, reads)
         return "nothing newer than the table: main unchanged", None, 0
     rebases = 0
     for _ in range(PUBLISH_ATTEMPTS):
@@ -127,11 +129,12 @@ def _make_current(
             return "already published", head, rebases
         main = branches.head(spark, table, MAIN)
         if main is None or main == branches.parent(spark, table, head):
+            _refuse_if_superseded(context, table, reads)
             try:
                 branches.fast_forward(spark, table, validated.name, positions)
                 return "published", head, rebases
             except Exception as exc:  # main moved between the look and the commit
-                if NOT_AN_ANCESTOR not in str(exc) and NOT_AN_ANCESTOR not in describe_error(exc):
+                if not _main_moved(exc):
                     raise
                 log.warning("main moved while fast-forwarding: %s", describe_error(exc))
                 continue
@@ -139,7 +142,7 @@ def _make_current(
         rebases += 1
         current = BranchState(validated.name, branches.parent(spark, table, head) or head, head)
         if not _rebase(context, table, current, transform):
-            _record_positions_alone(context, table, positions)
+            _record_positions_alone(context, table, reads)
             return "nothing newer than the table: main unchanged", None, rebases
     raise JobFailed(
         f"main moved {PUBLISH_ATTEMPTS} times while run {context.run_id} was being published "
@@ -147,13 +150,44 @@ def _make_current(
     )
 
 
+def _main_moved(exc: BaseException) -> bool:
+    """Iceberg refused the fast-forward because main is no longer the branch's base: it moved
+    before the table was loaded (not an ancestor) or between the load and the commit (a commit
+    conflict; CommitStateUnknownException is not one: that commit may have happened)."""
+    text = f"{exc} {describe_error(exc)}"
+    return NOT_AN_ANCESTOR in text or COMMIT_FAILED in text
+
+
 def _record_positions_alone(
-    context: JobContext, table: CuratedTable, positions: Mapping[str, str]
+    context: JobContext, table: CuratedTable, reads: list[Mapping[str, Any]]
 ) -> None:
     """Nothing to publish, but the changes were read: the next run starts after them."""
+    positions = positions_to_record(reads)
     if positions:
+        _refuse_if_superseded(context, table, reads)
         branches.set_properties(context.spark, table, positions)
         log.info("upstream positions recorded: %s", positions)
+
+
+def _refuse_if_superseded(
+    context: JobContext, table: CuratedTable, reads: list[Mapping[str, Any]]
+) -> None:
+    """A derived run publishes only from the position it read from (or, run again, the one it
+    moved to): else a later run published meanwhile, or a rollback reset the position, and this
+    run's older rows and position would overwrite theirs."""
+    if not reads:
+        return
+    current = branches.properties(context.spark, table)
+    for read in reads:
+        recorded = current.get(str(read.get("property")))
+        if recorded in (read.get("since"), read.get("snapshot_id")):
+            continue
+        raise JobFailed(
+            f"run {context.run_id} read {read.get('table')} from snapshot "
+            f"{read.get('since') or '(the start)'}, but the table's position is now "
+            f"{recorded or '(none: reset by a rollback)'}: a later run published, or a rollback "
+            "reset it. Nothing was published; the next run reads from the table's position"
+        )
 
 
 def _rebase(
