@@ -141,3 +141,25 @@ def test_resume_refuses_an_execution_that_runs_or_succeeded(
     assert result.status == 1
     assert refusal in result.err
     assert world.slots() == {}
+
+
+def test_start_runs_files_as_an_execution_named_after_its_batch(
+    world: World, machine: str, machine_spec: Path
+) -> None:
+    import boto3
+
+    from tests.functional.ops.conftest import orders_csv
+
+    world.upload("orders/2026/a.csv", orders_csv("o1"))
+
+    result = world.gluekit(
+        "start", "orders", "--spec", str(machine_spec), "--files", "orders/2026/a.csv", "--json"
+    )
+
+    assert result.status == 0, result.err
+    [started] = boto3.client("stepfunctions", region_name=REGION).list_executions(
+        stateMachineArn=machine
+    )["executions"]
+    [run] = result.json["runs"]
+    assert started["name"] == run["batch_id"]
+    assert world.workflow_runs() == []  # the state machine runs it, not the workflow
