@@ -272,6 +272,7 @@ def notifier_config(
         # A name, not the machine's ARN: the machine invokes the notifier (no cycle).
         "orchestrator": spec.orchestrator,
         "state_machine_name": names.state_machine,
+        "derived": spec.is_derived,
     }
 
 

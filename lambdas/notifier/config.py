@@ -43,6 +43,8 @@ class NotifierConfig:
     state_machine_name: str = ""
     # The kit's environment (`--env`) its commands in the alerts name; None: the default one.
     environment: str | None = None
+    # Follows other pipelines (trigger.after): a run reads tables, there are no files to replay.
+    derived: bool = False
 
     def step_of(self, job_name: str) -> str | None:
         """The pipeline step a Glue job runs, or None for a job of another pipeline."""
@@ -89,6 +91,7 @@ def parse_config(raw: str | None) -> NotifierConfig:
         orchestrator=str(data.get("orchestrator") or "glue-workflow"),
         state_machine_name=str(data.get("state_machine_name") or ""),
         environment=_optional_str(data, "environment"),
+        derived=data.get("derived") is True,
     )
 
 

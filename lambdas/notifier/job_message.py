@@ -150,14 +150,21 @@ def _job_actions(
         )
     ]
     if facts.run_properties.get("manifest"):
-        actions.append(
-            layout.Action(
+        if config.derived:  # no files: a new run reads what changed since the last publish
+            replay = layout.Action(
+                "replay",
+                "Or start a new run (every step; it reads what its upstreams changed since the "
+                "last publish):",
+                runbook.replay_command(region, workflow, facts.run_properties),
+            )
+        else:
+            replay = layout.Action(
                 "replay",
                 "Or replay the same batch as a new run (every step, from the manifest):",
                 runbook.replay_command(region, workflow, facts.run_properties),
                 kit.replay(run_id),
             )
-        )
+        actions.append(replay)
     actions.append(
         layout.Action(
             "status",

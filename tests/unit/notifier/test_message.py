@@ -276,3 +276,19 @@ def test_subject_headline_and_body_count_the_same_failed_rules(config: NotifierC
     assert "2 of 10 rules failed" in note.text
     assert "  N/A    duplicate_keys(order_id)" in note.text
     assert note.data["validation"]["failed_rules"][1]["rule"] == "reject_rate"
+
+
+def test_a_derived_pipelines_alert_offers_a_new_run_not_a_file_replay(
+    config: NotifierConfig,
+) -> None:
+    derived = NotifierConfig(**{**config.__dict__, "derived": True})
+
+    note = message.build(derived, job_alert(derived), run_facts())
+
+    assert "gluekit replay" not in note.text  # gluekit replay refuses a pipeline without files
+    assert "it reads what its upstreams changed since the last publish" in " ".join(
+        note.text.split()
+    )
+    assert note.data["commands"]["replay"].startswith("aws glue start-workflow-run")
+    plain = message.build(config, job_alert(config), run_facts())
+    assert "gluekit replay" in plain.text
