@@ -84,12 +84,14 @@ def apply_steps(
     valid: DataFrame,
     lineage: Mapping[str, Lineage],
     snapshots: Mapping[str, int] | None = None,
+    views: Mapping[str, DataFrame] | None = None,
 ) -> DataFrame:
     """The transform job's call: the rows that passed the casts → the steps → the curated shape.
 
     Without steps, ``valid`` comes back as it is (its lineage is added later, as before).
     ``snapshots``: lookups of these tables (``catalog.db.table``) are read at that snapshot, so
-    that a derived pipeline joins the upstream as it read its changes.
+    that a derived pipeline joins the upstream as it read its changes. ``views``: more frames the
+    steps read like lookups (a derived pipeline's ``input_before``).
     """
     config = job.config
     if not config.steps:
@@ -102,7 +104,11 @@ def apply_steps(
     except LookupMissing as exc:
         raise StepFailed(str(exc)) from exc
     context = StepContext(
-        job.spark, MappingProxyType(parameters), lookups, config.pipeline, job.run_id
+        job.spark,
+        MappingProxyType(parameters),
+        {**lookups, **(views or {})},
+        config.pipeline,
+        job.run_id,
     )
     folder = options.local_code
 

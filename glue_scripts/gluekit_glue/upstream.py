@@ -50,6 +50,9 @@ class UpstreamRead:
     snapshot_id: int | None
     since: int | None
     note: str = ""  # why a full read, when there was a position
+    # The upstream's primary key, as its table records its contract: how a changed row's
+    # earlier version is found. Empty: rows are never replaced, only added.
+    primary_key: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         # As text: snapshot ids are 64-bit numbers, beyond what JSON readers keep exactly.
@@ -104,16 +107,34 @@ def plan_reads(
             )
             log.warning("%s: %s", table.name, note)
             since = None
-        reads.append(UpstreamRead(upstream, table.name, snapshot_id, since, note))
+        key = _recorded_primary_key({str(k): str(v) for k, v in dict(source.properties()).items()})
+        reads.append(UpstreamRead(upstream, table.name, snapshot_id, since, note, key))
     return reads
+
+
+def _recorded_primary_key(properties: Mapping[str, str]) -> tuple[str, ...]:
+    from gluekit_glue.evolution import CONTRACT_PROPERTY, Contract
+
+    recorded = properties.get(CONTRACT_PROPERTY)
+    return Contract.from_json(recorded).primary_key if recorded else ()
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a derived run reads: the changed rows (``rows``, the view ``input``) and, for those
+    that replaced a row, that row as it was at the recorded snapshot (``before``, the view
+    ``input_before``), both as the derived contract's columns."""
+
+    rows: DataFrame
+    before: DataFrame
 
 
 def changed_rows(
     spark: SparkSession, reads: Sequence[UpstreamRead], columns: Sequence[str]
-) -> DataFrame | None:
-    """The rows of every upstream that changed since its position, as ``columns`` (the derived
-    contract's), with their own lineage; None when no upstream has a snapshot."""
-    frames = []
+) -> Changes | None:
+    """The rows of every upstream that changed since its position, and the earlier versions
+    of those rows; None when no upstream has a snapshot."""
+    frames, befores = [], []
     for read in reads:
         if read.snapshot_id is None:
             continue
@@ -121,12 +142,20 @@ def changed_rows(
         if read.since is not None:
             if read.since == read.snapshot_id:
                 continue  # nothing published since the last run
-            before = at_snapshot(spark, read.table_name, read.since).select(RUN_ID).distinct()
+            earlier = at_snapshot(spark, read.table_name, read.since)
+            before = earlier.select(RUN_ID).distinct()
             rows = rows.join(F.broadcast(before), RUN_ID, "left_anti")
+            if read.primary_key:
+                keys = rows.select(*read.primary_key).distinct()
+                befores.append(
+                    earlier.join(keys, list(read.primary_key), "left_semi").select(*columns)
+                )
         frames.append(rows.select(*columns))
     if not frames:
         return None
-    return reduce(DataFrame.unionByName, frames)
+    changed = reduce(DataFrame.unionByName, frames)
+    empty = spark.createDataFrame([], changed.schema)
+    return Changes(changed, reduce(DataFrame.unionByName, befores, empty))
 
 
 def at_snapshot(spark: SparkSession, table_name: str, snapshot_id: int) -> DataFrame:

@@ -123,6 +123,11 @@ def derived_problems(spec: PipelineSpec, source_given: bool) -> list[str]:
             f"{where}: a pipeline with trigger.after recomputes rows from what changed and "
             "replaces them by key; give its table a primary_key"
         )
+    if any(lookup.name in ("input", "input_before") for lookup in spec.lookups):
+        problems.append(
+            "lookups: 'input' and 'input_before' are the changed rows and their earlier "
+            "versions in a pipeline with trigger.after; name the lookup otherwise"
+        )
     for column in spec.contract.columns:
         if column.source is not None or column.format is not None:
             problems.append(

@@ -118,6 +118,29 @@ def test_a_derived_run_reads_only_what_changed_and_records_where_it_stopped(
     assert position(env) == str(second)
 
 
+def test_an_order_that_moved_to_another_day_and_currency_is_taken_off_the_old_one(
+    env: PipelineEnv,
+) -> None:
+    day, later = "2026-11-20T09:00:00Z", "2026-11-22T09:00:00Z"
+    publish_orders(
+        env,
+        "o1.csv",
+        orders_csv(f"o-1,c-1,paid,10.00,EUR,{day},{day}", f"o-2,c-2,paid,4.00,EUR,{day},{day}"),
+    )
+    derive(env, "d1")
+    assert revenue(env) == {("2026-11-20", "EUR"): (2, Decimal("14.00"))}
+
+    # o-2 was entered with the wrong day and currency: the export corrects it.
+    publish_orders(env, "o2.csv", orders_csv(f"o-2,c-2,paid,4.00,USD,{later},{later}"))
+    transform, _, _ = derive(env, "d2")
+
+    assert transform.rows_in == 1  # only o-2 changed; its old version came as input_before
+    assert revenue(env) == {
+        ("2026-11-20", "EUR"): (1, Decimal("10.00")),  # the old day no longer counts it
+        ("2026-11-22", "USD"): (1, Decimal("4.00")),
+    }
+
+
 def test_a_run_that_fails_validation_leaves_the_position_so_the_next_reads_the_changes_again(
     env: PipelineEnv,
 ) -> None:

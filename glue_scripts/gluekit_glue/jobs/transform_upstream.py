@@ -18,6 +18,9 @@ from gluekit_glue.summary import StepSummary
 from gluekit_glue.upstream import changed_rows, plan_reads, with_derived_lineage
 
 UPSTREAMS_DETAIL = "upstreams"
+# The earlier versions of the changed rows: an order that moved from one day to another is in
+# `input` with its new day and in `input_before` with its old one, so both days are recomputed.
+BEFORE_VIEW = "input_before"
 
 
 def stage_changes(context: JobContext, summary: StepSummary) -> Counts:
@@ -28,19 +31,20 @@ def stage_changes(context: JobContext, summary: StepSummary) -> Counts:
     summary.details[UPSTREAMS_DETAIL] = [read.to_json() for read in reads]
     staged_path = context.spark_path(config.staged_uri(context.run_id))
     rejects_path = context.spark_path(config.row_rejects_uri(context.run_id))
-    changed = changed_rows(spark, reads, [c.name for c in config.source_columns])
-    if changed is None:
+    changes = changed_rows(spark, reads, [c.name for c in config.source_columns])
+    if changes is None:
         write_empty(context, staged_path, rejects_path)
         return Counts()
     # Counted, then used by the steps: read once.
-    changed = changed.persist(StorageLevel.MEMORY_AND_DISK)
+    changed = changes.rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         rows_in = changed.count()
         if not rows_in:
             write_empty(context, staged_path, rejects_path)
             return Counts()
         pinned = {r.table_name: r.snapshot_id for r in reads if r.snapshot_id is not None}
-        result = apply_steps(context, changed, {}, pinned)
+        views = {BEFORE_VIEW: changes.before}
+        result = apply_steps(context, changed, {}, pinned, views)
         result = with_derived_lineage(result, reads, context.clock())
         return write_rows(context, result, {}, staged_path, rows_in)
     finally:
