@@ -16,6 +16,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, TypeVar, cast
 
+from gluekit_glue.rule_config import (
+    AcceptedValuesRule,
+    DuplicateKeysRule,
+    FreshnessRule,
+    NullRateRule,
+    PartitionCompletenessRule,
+    RangeRule,
+    RejectRateRule,
+    RowCountRule,
+    Rule,
+    Severity,
+    UniqueKeyRule,
+)
 from gluekit_glue.step_config import StepConfig, UserLogic, parse_user_logic
 from gluekit_glue.upstream_config import UpstreamConfig, parse_upstreams
 
@@ -26,7 +39,6 @@ TEMPORAL_TYPES = ("date", "timestamp")
 TRANSFORMS = ("day", "month", "year", "hour", "identity")
 STEPS = ("transform", "validate", "publish", "compact")
 
-Severity = Literal["error", "warn"]
 T = TypeVar("T")
 
 
@@ -109,91 +121,6 @@ class Prefixes:
     quarantine: str
     reports: str
     manifests: str
-
-
-# -------------------------------------------------------------------------------------- rules
-@dataclass(frozen=True)
-class RowCountRule:
-    severity: Severity
-    min: int
-    max: int | None
-    rule: str = "row_count"
-
-
-@dataclass(frozen=True)
-class NullRateRule:
-    severity: Severity
-    column: str
-    max: float
-    rule: str = "null_rate"
-
-
-@dataclass(frozen=True)
-class UniqueKeyRule:
-    severity: Severity
-    columns: tuple[str, ...]
-    rule: str = "unique_key"
-
-
-@dataclass(frozen=True)
-class FreshnessRule:
-    severity: Severity
-    column: str
-    max_age_hours: float
-    rule: str = "freshness"
-
-
-@dataclass(frozen=True)
-class AcceptedValuesRule:
-    severity: Severity
-    column: str
-    values: tuple[str | int | float | bool, ...]
-    rule: str = "accepted_values"
-
-
-@dataclass(frozen=True)
-class RangeRule:
-    severity: Severity
-    column: str
-    min: float | str | None
-    max: float | str | None
-    rule: str = "range"
-
-
-@dataclass(frozen=True)
-class RejectRateRule:
-    severity: Severity
-    max: float
-    rule: str = "reject_rate"
-
-
-@dataclass(frozen=True)
-class DuplicateKeysRule:
-    severity: Severity
-    max: int
-    max_rows_sharing_key: int | None
-    rule: str = "duplicate_keys"
-
-
-@dataclass(frozen=True)
-class PartitionCompletenessRule:
-    severity: Severity
-    partition: str
-    min_rows: int
-    rule: str = "partition_completeness"
-
-
-Rule = (
-    RowCountRule
-    | NullRateRule
-    | UniqueKeyRule
-    | FreshnessRule
-    | AcceptedValuesRule
-    | RangeRule
-    | PartitionCompletenessRule
-    | RejectRateRule
-    | DuplicateKeysRule
-)
 
 
 # ------------------------------------------------------------------------------------- config

@@ -15,7 +15,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from gluekit_glue.config import UniqueKeyRule
+from gluekit_glue.rule_config import UniqueKeyRule
 from gluekit_glue.rule_results import MAX_OFFENDING_ROWS, RuleResult, result
 
 

@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from gluekit_glue.audit import AuditView
-from gluekit_glue.config import PartitionCompletenessRule
+from gluekit_glue.rule_config import PartitionCompletenessRule
 from gluekit_glue.rule_results import MAX_LISTED, MAX_OFFENDING_ROWS, RuleResult, result
 
 

@@ -21,11 +21,13 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from gluekit_glue.audit import AuditView
-from gluekit_glue.config import (
+from gluekit_glue.config import JobConfig
+from gluekit_glue.key_rules import unique_key
+from gluekit_glue.partition_rules import partition_completeness
+from gluekit_glue.rule_config import (
     AcceptedValuesRule,
     DuplicateKeysRule,
     FreshnessRule,
-    JobConfig,
     NullRateRule,
     PartitionCompletenessRule,
     RangeRule,
@@ -34,8 +36,6 @@ from gluekit_glue.config import (
     Rule,
     UniqueKeyRule,
 )
-from gluekit_glue.key_rules import unique_key
-from gluekit_glue.partition_rules import partition_completeness
 from gluekit_glue.rule_results import (
     MAX_OFFENDING_ROWS,
     RuleResult,

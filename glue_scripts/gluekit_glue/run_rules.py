@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gluekit_glue.config import DuplicateKeysRule, JobConfig, RejectRateRule, RowCountRule
+from gluekit_glue.config import JobConfig
+from gluekit_glue.rule_config import DuplicateKeysRule, RejectRateRule, RowCountRule
 from gluekit_glue.rule_results import MAX_OFFENDING_ROWS, RuleResult, not_measured, result
 
 TOP_REASONS_IN_MESSAGE = 3

@@ -16,22 +16,19 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 from gluekit.local.aws_events import (
     LambdaContext,
     job_state_change,
-    object_created,
     scheduled_flush,
-    sqs_records,
 )
 from gluekit.local.clock import LocalClock, installed, system_now
+from gluekit.local.deliveries import deliver_events, drop_file
 from gluekit.local.emulator import (
     complete_workflow_run,
     measured_job_runs,
@@ -39,7 +36,7 @@ from gluekit.local.emulator import (
     workflow_concurrency_enforced,
 )
 from gluekit.local.outcomes import run_outcome
-from gluekit.local.report import FileOutcome, LocalReport
+from gluekit.local.report import LocalReport
 from gluekit.local.results import collect_file_outcomes, collect_notifications, read_json
 from gluekit.local.scheduler import LocalScheduler, StepResult
 from gluekit.naming import METRICS_NAMESPACE, FoundationNames, PipelineNames
@@ -190,7 +187,8 @@ class _LocalRun:
     def run(self, drops: list[Path], redeliver: bool) -> LocalReport:
         if self.spec.is_derived:
             self._upstreams_published()
-        events = [self._drop(path, sequence) for sequence, path in enumerate(drops, start=1)]
+        raw = (self.foundation.raw_bucket, self.spec.raw_prefix, self.local_root)
+        events = [drop_file(path, n, *raw, self.progress) for n, path in enumerate(drops, 1)]
         self._deliver(events)
         if redeliver:
             self.progress("↻ delivering every event again (SQS delivers at least once)")
@@ -228,39 +226,18 @@ class _LocalRun:
             drift_alarmed=self.spec.source.drift_alarmed and not self.spec.is_derived,
         )
 
-    def _drop(self, path: Path, sequence: int) -> dict[str, Any]:
-        import boto3
-
-        key = f"{self.spec.raw_prefix}{path.name}"
-        body = path.read_bytes()
-        response = boto3.client("s3").put_object(
-            Bucket=self.foundation.raw_bucket, Key=key, Body=body
-        )
-        # Spark reads the local mirror of the emulated bucket.
-        mirror = self.local_root / self.foundation.raw_bucket / key
-        mirror.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, mirror)
-        self.progress(f"⇣ dropped s3://{self.foundation.raw_bucket}/{key} ({len(body):,} bytes)")
-        return object_created(
-            bucket=self.foundation.raw_bucket,
-            key=key,
-            size=len(body),
-            etag=response["ETag"],
-            version_id=response.get("VersionId"),
-            sequence=sequence,
-        )
-
     def _deliver(self, events: list[dict[str, Any]]) -> None:
-        """SQS-sized batches into the bridge; failed records come back as SQS brings them."""
         on_arrival = self.spec.trigger.on_arrival
-        batch_size = on_arrival.max_files if on_arrival else 100
-        waiting = [(event, 1) for event in events]
-        while waiting:
-            again: list[tuple[dict[str, Any], int]] = []
-            for start in range(0, len(waiting), batch_size):
-                again.extend(self._deliver_batch(waiting[start : start + batch_size]))
-            self._announce_quarantines()
-            waiting = again
+        deliver_events(
+            events,
+            batch_size=on_arrival.max_files if on_arrival else 100,
+            max_receive_count=self.max_receive_count,
+            queue_arn=self.emulated.bridge_queue_arn,
+            invoke=self._invoke_bridge,
+            report=self.report,
+            progress=self.progress,
+            after_each_round=self._announce_quarantines,
+        )
 
     def _until_nothing_waits(self) -> None:
         """Play the started runs (each run's end starts the next batch); while files still
@@ -295,31 +272,6 @@ class _LocalRun:
     @property
     def _tick_rule_arn(self) -> str:
         return self.emulated.flush_rule_arn.replace(self.names.flush_rule, self.names.tick_rule)
-
-    def _deliver_batch(
-        self, batch: list[tuple[dict[str, Any], int]]
-    ) -> list[tuple[dict[str, Any], int]]:
-        payload = sqs_records([event for event, _ in batch], self.emulated.bridge_queue_arn)
-        response = self._invoke_bridge(payload)
-        failed_ids = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-        again = []
-        for record, (event, receives) in zip(payload["Records"], batch, strict=True):
-            if record["messageId"] not in failed_ids:
-                continue
-            if receives < self.max_receive_count:
-                again.append((event, receives + 1))
-            else:
-                key = unquote_plus(event.get("detail", {}).get("object", {}).get("key", "?"))
-                reason = f"failed {receives} deliveries; in the bridge DLQ"
-                self.report.files.append(FileOutcome(key, "dead-lettered", reason))
-        self.report.deliveries += len(batch)
-        self.report.redeliveries += len(again)
-        self.progress(
-            f"⚙ bridge: {len(batch)} record(s), {len(failed_ids)} failed, to be redelivered"
-            if failed_ids
-            else f"⚙ bridge: {len(batch)} record(s) processed"
-        )
-        return again
 
     # ---------------------------------------------------------------------------- functions
     def _configure_functions(self) -> None:

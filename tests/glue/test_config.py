@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from gluekit_glue.config import (
+from gluekit_glue.config import ConfigError, parse_config
+from gluekit_glue.rule_config import (
     AcceptedValuesRule,
-    ConfigError,
     DuplicateKeysRule,
     FreshnessRule,
     NullRateRule,
@@ -18,7 +18,6 @@ from gluekit_glue.config import (
     RejectRateRule,
     RowCountRule,
     UniqueKeyRule,
-    parse_config,
 )
 from tests.glue.pipeline_env import FOUNDATION, rendered_configs
 

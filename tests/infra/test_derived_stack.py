@@ -73,3 +73,31 @@ def test_the_bridge_config_names_the_upstream_job(derived: Template) -> None:
     (function,) = functions.values()
     config = json.dumps(function["Properties"]["Environment"]["Variables"])
     assert "gluekit-dev-orders-publish" in config
+
+
+def test_a_step_functions_upstream_is_heard_by_its_executions_success() -> None:
+    import aws_cdk as cdk
+
+    from gluekit.naming import PipelineNames
+    from gluekit.spec import DEFAULT_PIPELINES_DIR, load_specs
+    from infra.constructs.upstream_rules import upstream_published_rules
+
+    specs = {i.spec.name: i.spec for i in load_specs(DEFAULT_PIPELINES_DIR, "gluekit-dev")}
+    machine = specs["events"].model_copy(update={"orchestrator": "step-functions"})
+    stack = cdk.Stack(cdk.App(), "Probe")
+
+    rules = upstream_published_rules(
+        PipelineNames("gluekit-dev", "daily-revenue"), stack, [specs["orders"], machine]
+    )
+
+    assert [(rule_id, name) for rule_id, name, _ in rules] == [
+        ("UpstreamPublished", "gluekit-dev-daily-revenue-upstream"),
+        ("UpstreamSucceeded", "gluekit-dev-daily-revenue-upstream-sfn"),
+    ]
+    glue, states = rules[0][2], rules[1][2]
+    assert glue.source == ["aws.glue"]
+    assert glue.detail == {"jobName": ["gluekit-dev-orders-publish"], "state": ["SUCCEEDED"]}
+    assert states.source == ["aws.states"]
+    assert states.detail["status"] == ["SUCCEEDED"]
+    resolved = stack.resolve(states.detail["stateMachineArn"])
+    assert "stateMachine:gluekit-dev-events" in json.dumps(resolved)
