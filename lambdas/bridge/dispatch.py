@@ -255,7 +255,8 @@ class _Starter:
             return
         batch_id = new_batch_id(now)
         store = self.gateways.slots
-        if not store.reserve(self.holder, batch_id, now, self.config.max_concurrent_runs):
+        limit = self.config.max_concurrent_runs
+        if not store.reserve(self.holder, batch_id, now, limit, requested_at=since):
             return  # the lease was lost, or the slot filled meanwhile
         if not store.take_changes(self.holder, since):
             store.free(batch_id)
@@ -325,8 +326,8 @@ class _Starter:
                     logger.info("a start that did not happen is forgotten", batch=entry.batch_id)
                     self.gateways.slots.free(entry.batch_id)
                     self.forgotten.add(entry.batch_id)
-                    if self.config.derived:  # the request it took is open again
-                        self.gateways.slots.restore_changes(entry.since)
+                    if self.config.derived:  # the request it took is open again, as it was
+                        self.gateways.slots.restore_changes(entry.requested_at or entry.since)
                     continue
                 self.gateways.slots.record_run(entry.batch_id, run_id)
                 entry = replace(entry, run_id=run_id)

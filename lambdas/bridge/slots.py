@@ -42,6 +42,8 @@ class ActiveRun:
     run_id: str | None
     since: float
     settled: bool
+    # A derived pipeline's batch: when the upstream request it took was made (see take_changes).
+    requested_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -108,14 +110,26 @@ class DynamoSlotStore:
         """Let go whatever was requested: out of time, the next tick takes over."""
         self._update("REMOVE holder, lease_until", {":me": {"S": holder}}, "holder = :me")
 
-    def reserve(self, holder: str, batch_id: str, now: float, limit: int) -> bool:
-        """Enter a batch before its start: the semaphore's conditional write."""
+    def reserve(
+        self,
+        holder: str,
+        batch_id: str,
+        now: float,
+        limit: int,
+        requested_at: float | None = None,
+    ) -> bool:
+        """Enter a batch before its start: the semaphore's conditional write. ``requested_at``:
+        the time of the upstream request a derived pipeline's batch serves (kept with the entry,
+        so that a start that never happened reopens the request as it was)."""
+        entry: dict[str, Any] = {"since": {"N": str(int(now))}, "settled": {"BOOL": False}}
+        if requested_at is not None:
+            entry["requested_at"] = {"N": str(int(requested_at))}
         return self._update(
             "SET runs.#b = :entry",
             {
                 ":me": {"S": holder},
                 ":limit": {"N": str(limit)},
-                ":entry": {"M": {"since": {"N": str(int(now))}, "settled": {"BOOL": False}}},
+                ":entry": {"M": entry},
             },
             "holder = :me AND size(runs) < :limit",
             names={"#b": batch_id},
@@ -214,6 +228,7 @@ def to_slots(item: dict[str, Any]) -> Slots:
             run_id=entry["run_id"]["S"] if "run_id" in entry else None,
             since=float(entry.get("since", {}).get("N", 0)),
             settled=bool(entry.get("settled", {}).get("BOOL", False)),
+            requested_at=float(entry["requested_at"]["N"]) if "requested_at" in entry else None,
         )
     flush = item.get("flush_before")
     changes = item.get("changes_since")
