@@ -74,12 +74,15 @@ def _expected_foundation(pipeline: Pipeline) -> dict[str, str]:
 
 def _expected_pipeline(pipeline: Pipeline) -> dict[str, str]:
     names, foundation = pipeline.names, pipeline.target.foundation
-    return {
+    expected = {
         "WorkflowName": names.workflow,
         "RawPrefix": f"s3://{foundation.raw_bucket}/{pipeline.spec.raw_prefix}",
         "DashboardName": names.dashboard,
         "TableName": f"{foundation.database}.{names.table}",
     }
+    if pipeline.spec.is_derived:  # no files: the stack has no RawPrefix output
+        del expected["RawPrefix"]
+    return expected
 
 
 def describe_lines(document: dict[str, Any]) -> list[str]:
