@@ -76,6 +76,12 @@ def folder_name(spec: PipelineSpec) -> str:
 
 
 def export_blueprint(spec: PipelineSpec, out_dir: Path) -> ExportedBlueprint:
+    if spec.is_derived:
+        raise BlueprintExportError(
+            f"{spec.name} follows {', '.join(spec.upstreams)} (trigger.after): a blueprint's "
+            "workflow starts from files arriving or a schedule, and cannot follow another "
+            "pipeline's publish; deploy it with the kit"
+        )
     if spec.job.worker_type not in BLUEPRINT_WORKER_TYPES:
         raise BlueprintExportError(
             f"{spec.name}: job.worker_type {spec.job.worker_type} cannot go into a blueprint: "

@@ -255,3 +255,12 @@ def test_cli_exports_and_says_how_to_register(
     assert "aws glue create-blueprint --name orders_blueprint --blueprint-location s3://" in out
     assert main(["blueprint", "export", "nope", "-o", str(tmp_path)]) == 1
     assert "no pipeline named 'nope'" in capsys.readouterr().err
+
+
+def test_a_derived_pipeline_is_refused_at_export_with_the_reason(tmp_path: Path) -> None:
+    from gluekit.spec import DEFAULT_PIPELINES_DIR, load_specs
+
+    specs = {item.spec.name: item.spec for item in load_specs(DEFAULT_PIPELINES_DIR, "gluekit-dev")}
+
+    with pytest.raises(BlueprintExportError, match="cannot follow another pipeline's publish"):
+        export_blueprint(specs["daily-revenue"], tmp_path)
