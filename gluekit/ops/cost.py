@@ -75,6 +75,11 @@ def estimate(
 ) -> dict[str, Any]:
     """Workers x expected minutes x runs per day, before anything runs."""
     if runs_per_day is None:
+        if spec.is_derived:
+            raise OpsError(
+                f"{spec.name} runs after each publish of {', '.join(spec.upstreams)} (publishes "
+                "during a run make one more): pass --runs-per-day (about their runs a day)"
+            )
         if spec.trigger.schedule is None:
             raise OpsError(
                 f"{spec.name} starts a run per batch of arrivals: pass --runs-per-day (how many "
