@@ -143,8 +143,8 @@ def changed_rows(
             if read.since == read.snapshot_id:
                 continue  # nothing published since the last run
             earlier = at_snapshot(spark, read.table_name, read.since)
-            before = earlier.select(RUN_ID).distinct()
-            rows = rows.join(F.broadcast(before), RUN_ID, "left_anti")
+            earlier_runs = earlier.select(RUN_ID).distinct()
+            rows = rows.join(F.broadcast(earlier_runs), RUN_ID, "left_anti")
             if read.primary_key:
                 keys = rows.select(*read.primary_key).distinct()
                 befores.append(
