@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from gluekit_glue.config import JobConfig
 from gluekit_glue.contract import RUN_ID
-from gluekit_glue.iceberg import CuratedTable
+from gluekit_glue.iceberg import CuratedTable, at_snapshot
 from gluekit_glue.transform import derive_partitions
 
 
@@ -54,5 +54,5 @@ def audit_view(
 
 
 def _at(spark: SparkSession, table: CuratedTable, snapshot_id: int, config: JobConfig) -> DataFrame:
-    frame = spark.sql(f"SELECT * FROM {table.name} VERSION AS OF {int(snapshot_id)}")
+    frame = at_snapshot(spark, table.name, snapshot_id)
     return derive_partitions(frame, config.partition_by)

@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 
 from gluekit_glue.config import JobConfig
 from gluekit_glue.contract import RUN_ID
-from gluekit_glue.iceberg import GLUE_CATALOG, CuratedTable, java_table
+from gluekit_glue.iceberg import GLUE_CATALOG, CuratedTable, java_table, table_properties
 
 MAIN = "main"
 MAX_NAME = 100  # refs have no documented limit; keep SQL and console lines readable
@@ -164,13 +164,9 @@ def fast_forward(
     transaction.commitTransaction()
 
 
-def properties(spark: SparkSession, table: CuratedTable) -> dict[str, str]:
-    return {str(k): str(v) for k, v in dict(java_table(spark, table).properties()).items()}
-
-
 def set_properties(spark: SparkSession, table: CuratedTable, values: Mapping[str, str]) -> None:
     """Table properties alone, one metadata commit (no snapshot); none when nothing changes."""
-    current = properties(spark, table)
+    current = table_properties(spark, table)
     if all(current.get(key) == value for key, value in values.items()):
         return
     update = java_table(spark, table).updateProperties()
@@ -180,7 +176,7 @@ def set_properties(spark: SparkSession, table: CuratedTable, values: Mapping[str
 
 
 def remove_properties(spark: SparkSession, table: CuratedTable, keys: Sequence[str]) -> None:
-    current = properties(spark, table)
+    current = table_properties(spark, table)
     present = [key for key in keys if key in current]
     if not present:
         return

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from gluekit_glue.config import JobConfig
 from gluekit_glue.contract import LINEAGE_COLUMNS, spark_type
@@ -174,6 +174,16 @@ def java_table(spark: SparkSession, table: CuratedTable) -> Any:
     return jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
         spark._jsparkSession, table.name
     )
+
+
+def table_properties(spark: SparkSession, table: CuratedTable) -> dict[str, str]:
+    """The table's properties as they are now (Iceberg's Table object, no Spark job)."""
+    return {str(k): str(v) for k, v in dict(java_table(spark, table).properties()).items()}
+
+
+def at_snapshot(spark: SparkSession, table_name: str, snapshot_id: int) -> DataFrame:
+    """The table ``catalog.db.table`` as snapshot ``snapshot_id`` holds it (time travel)."""
+    return spark.sql(f"SELECT * FROM {table_name} VERSION AS OF {int(snapshot_id)}")
 
 
 def current_snapshot(spark: SparkSession, table: CuratedTable) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pyspark.sql import DataFrame, SparkSession
 
 from gluekit_glue.config import JobConfig
-from gluekit_glue.iceberg import GLUE_CATALOG, curated_table
+from gluekit_glue.iceberg import GLUE_CATALOG, at_snapshot, curated_table
 from gluekit_glue.step_config import LookupConfig
 
 SESSION_CATALOG = "spark_catalog"
@@ -58,7 +58,7 @@ def read_lookups(
             )
         pinned = (snapshots or {}).get(name)
         if pinned is not None:
-            frames[lookup.name] = spark.sql(f"SELECT * FROM {name} VERSION AS OF {int(pinned)}")
+            frames[lookup.name] = at_snapshot(spark, name, pinned)
         else:
             frames[lookup.name] = spark.table(name)
     return frames

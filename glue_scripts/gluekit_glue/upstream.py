@@ -34,7 +34,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from gluekit_glue.contract import INGESTED_AT, RUN_ID, SOURCE_URI, SOURCE_VERSION
-from gluekit_glue.iceberg import CuratedTable, java_table
+from gluekit_glue.iceberg import CuratedTable, at_snapshot, java_table, table_properties
 from gluekit_glue.upstream_config import UpstreamConfig
 
 log = logging.getLogger("gluekit_glue")
@@ -85,9 +85,7 @@ def plan_reads(
     spark: SparkSession, downstream: CuratedTable, upstreams: Sequence[UpstreamConfig]
 ) -> list[UpstreamRead]:
     """For each upstream: its current snapshot, and the one the derived table last processed."""
-    properties = {
-        str(k): str(v) for k, v in dict(java_table(spark, downstream).properties()).items()
-    }
+    properties = table_properties(spark, downstream)
     reads = []
     for upstream in upstreams:
         table = upstream_table(downstream, upstream)
@@ -107,7 +105,7 @@ def plan_reads(
             )
             log.warning("%s: %s", table.name, note)
             since = None
-        key = _recorded_primary_key({str(k): str(v) for k, v in dict(source.properties()).items()})
+        key = _recorded_primary_key(table_properties(spark, table))
         reads.append(UpstreamRead(upstream, table.name, snapshot_id, since, note, key))
     return reads
 
@@ -156,10 +154,6 @@ def changed_rows(
     changed = reduce(DataFrame.unionByName, frames)
     empty = spark.createDataFrame([], changed.schema)
     return Changes(changed, reduce(DataFrame.unionByName, befores, empty))
-
-
-def at_snapshot(spark: SparkSession, table_name: str, snapshot_id: int) -> DataFrame:
-    return spark.sql(f"SELECT * FROM {table_name} VERSION AS OF {int(snapshot_id)}")
 
 
 def with_derived_lineage(

@@ -19,7 +19,7 @@ from gluekit_glue import branches
 from gluekit_glue.branches import BranchState
 from gluekit_glue.config import JobConfig
 from gluekit_glue.contract import RUN_ID
-from gluekit_glue.iceberg import CuratedTable
+from gluekit_glue.iceberg import CuratedTable, at_snapshot
 from gluekit_glue.merge import merge_sql, merge_with_retry
 
 REBASE_SUFFIX = "_rebased"
@@ -48,7 +48,7 @@ def rebase(
     than the table's then, and a later main holds them or newer ones. The audited snapshot is
     read by id, so the run's branch may move or go while this runs.
     """
-    rows = spark.sql(f"SELECT * FROM {table.name} VERSION AS OF {int(audited.snapshot_id)}")
+    rows = at_snapshot(spark, table.name, audited.snapshot_id)
     rows = rows.filter(F.col(RUN_ID) == F.lit(run_id))
     return _cut_and_merge(spark, config, table, audited.name + REBASE_SUFFIX, rows)
 

@@ -27,14 +27,10 @@ if TYPE_CHECKING:
 def bridge_config(pipeline: Pipeline) -> BridgeConfig:
     from bridge.config import BridgeConfig
 
-    foundation = pipeline.target.foundation
-    machine = None
-    if pipeline.spec.orchestrator == "step-functions":  # the deployed machine's ARN, by name
-        machine = (
-            f"arn:aws:states:{foundation.region}:{foundation.account}:stateMachine:"
-            f"{pipeline.names.state_machine}"
-        )
-    return BridgeConfig.from_dict(render_bridge_config(pipeline.spec, foundation, machine))
+    machine = pipeline.state_machine_arn if pipeline.spec.orchestrator == "step-functions" else None
+    return BridgeConfig.from_dict(
+        render_bridge_config(pipeline.spec, pipeline.target.foundation, machine)
+    )
 
 
 def gateways(pipeline: Pipeline) -> Gateways:

@@ -34,11 +34,7 @@ class ExecutionRuns(GlueRuns):
     def __init__(self, pipeline: Pipeline) -> None:
         super().__init__(pipeline)
         self.stepfunctions = pipeline.client("stepfunctions")
-        foundation = pipeline.target.foundation
-        self.machine_arn = (
-            f"arn:aws:states:{foundation.region}:{foundation.account}:stateMachine:"
-            f"{pipeline.names.state_machine}"
-        )
+        self.machine_arn = pipeline.state_machine_arn
 
     def execution_arn(self, run_id: str) -> str:
         """An execution's ARN from its name (the run id the commands show)."""

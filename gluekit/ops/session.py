@@ -74,6 +74,17 @@ class Pipeline:
     def client(self, service: str) -> Any:
         return self.target.client(service)
 
+    @cached_property
+    def state_machine_arn(self) -> str:
+        """The ARN the deployed state machine has (orchestrator step-functions): ARNs are not
+        random, they follow from the name, the account, the region and its partition."""
+        target = self.target
+        partition = target.session.get_partition_for_region(target.region)
+        return (
+            f"arn:{partition}:states:{target.region}:{target.account}:stateMachine:"
+            f"{self.names.state_machine}"
+        )
+
 
 def new_session(profile: str | None, region: str | None) -> boto3.Session:
     return boto3.Session(profile_name=profile, region_name=region)

@@ -157,7 +157,9 @@ class _Starter:
 
     def one_pass(self) -> None:
         slots = self.gateways.slots.read()
+        forgotten = len(self.forgotten)
         active = self._settle(slots)
+        reopened = self.config.derived and len(self.forgotten) > forgotten
         limit = self.config.max_concurrent_runs
         if len(active) >= limit:
             logger.info("every run slot is taken; objects wait", active=len(active))
@@ -165,7 +167,7 @@ class _Starter:
         if self.config.scheduled and slots.flush_before is None:
             return  # no flush yet: the cron has not asked
         if self.config.derived:
-            self._start_for_changes()
+            self._start_for_changes(slots.changes_since if not reopened else None)
             return
         known = set(slots.runs) - self.forgotten
         free = limit - len(active)
@@ -246,11 +248,14 @@ class _Starter:
         )
         return 1
 
-    def _start_for_changes(self) -> None:
+    def _start_for_changes(self, since: float | None) -> None:
         """A derived pipeline: one run for the open request, which reads whatever its upstreams
-        published since its last run (the request only says that something did). Read again
-        here: settling may have just reopened a forgotten start's request."""
-        since, now = self.gateways.slots.read().changes_since, self.invocation.now
+        published since its last run (the request only says that something did). ``since``:
+        the request as the pass read it; None when settling reopened a forgotten start's
+        request, which is then read again."""
+        if since is None:
+            since = self.gateways.slots.read().changes_since
+        now = self.invocation.now
         if since is None or self.seconds_left() < RESERVE_SECONDS:
             return
         batch_id = new_batch_id(now)

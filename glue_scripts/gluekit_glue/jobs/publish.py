@@ -29,7 +29,7 @@ from gluekit_glue import branches, wap
 from gluekit_glue.arguments import JobOptions
 from gluekit_glue.aws import Aws, put_metrics, put_run_properties
 from gluekit_glue.branches import MAIN, BranchState
-from gluekit_glue.iceberg import CuratedTable, curated_table, snapshot_facts
+from gluekit_glue.iceberg import CuratedTable, curated_table, snapshot_facts, table_properties
 from gluekit_glue.jobs.common import (
     Clock,
     JobContext,
@@ -177,7 +177,7 @@ def _refuse_if_superseded(
     run's older rows and position would overwrite theirs."""
     if not reads:
         return
-    current = branches.properties(context.spark, table)
+    current = table_properties(context.spark, table)
     for read in reads:
         recorded = current.get(str(read.get("property")))
         if recorded in (read.get("since"), read.get("snapshot_id")):
