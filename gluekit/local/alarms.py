@@ -10,7 +10,8 @@ from gluekit.naming import PipelineNames
 def alarms_that_would_fire(
     report: LocalReport, names: PipelineNames, *, drift_alarmed: bool = True
 ) -> list[Alarm]:
-    """``drift_alarmed``: the pipeline has the unknown-columns alarm (`Source.drift_alarmed`)."""
+    """``drift_alarmed``: the pipeline has the unknown-columns alarm
+    (`PipelineSpec.drift_alarmed`)."""
     failed_steps = [f"{s.step} {s.state}" for run in report.runs for s in run.steps if s.failed]
     bridge_quarantined = [f.key for f in report.files if f.outcome == "quarantined"]
     transform = [s for run in report.runs for s in run.steps if s.step == "transform"]

@@ -25,7 +25,7 @@ def leave_run_outputs(
     drift_alarmed: bool = True,
 ) -> None:
     """Objects out of moto into the workdir, each alert into a file, the alarms named.
-    ``drift_alarmed``: the pipeline has the unknown-columns alarm (`Source.drift_alarmed`)."""
+    ``drift_alarmed``: the pipeline has the unknown-columns alarm (`PipelineSpec.drift_alarmed`)."""
     artifacts, quarantine = foundation.artifacts_bucket, foundation.quarantine_bucket
     export_objects([artifacts, quarantine], local_root)
     report.quarantine_location = (

@@ -223,7 +223,7 @@ class _LocalRun:
             self.foundation,
             self.local_root,
             self.workdir,
-            drift_alarmed=self.spec.source.drift_alarmed and not self.spec.is_derived,
+            drift_alarmed=self.spec.drift_alarmed,
         )
 
     def _deliver(self, events: list[dict[str, Any]]) -> None:

@@ -345,6 +345,12 @@ class PipelineSpec(StrictModel):
         return self.trigger.upstreams
 
     @property
+    def drift_alarmed(self) -> bool:
+        """The pipeline has the unknown-columns alarm: it reads files, and drift in them is
+        otherwise silent (`Source.drift_alarmed`)."""
+        return not self.is_derived and self.source.drift_alarmed
+
+    @property
     def python_steps(self) -> tuple[Step, ...]:
         return tuple(step for step in self.steps if step.python is not None)
 

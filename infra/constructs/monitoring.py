@@ -184,7 +184,7 @@ class PipelineMonitoring(Construct):
             # data would be dropped with only a log line. ('quarantine' and 'fail' are heard
             # already, as rejected-files and job-failures, with the columns in the reason: one
             # alert is enough.)
-            if spec.source.drift_alarmed:
+            if spec.drift_alarmed:
                 alarm(
                     "unknown-columns",
                     self.kit_metric("UnknownColumns"),
