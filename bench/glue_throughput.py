@@ -8,7 +8,12 @@ no validation and no dedupe) in a child process, and plain Spark does it in the 
 (the contract's schema, a derived day column, a partitioned Parquet write, no checks): the
 engine's own limit for the chain on this machine.
 
-    .venv/bin/python bench/glue_throughput.py [--rows 1000000] [--files 4] [--days 30]
+    .venv/bin/python bench/glue_throughput.py [--rows 1000000] [--files 4] [--days 30] [--derived]
+
+With ``--derived`` it then runs the daily-revenue pipeline (trigger.after: orders) on that table
+twice: a first run, which reads every row, and one after an orders run that changed 1% of the
+orders, which reads only those (and the earlier versions of them) but scans the table's current
+and recorded snapshots to find them: what a derived run costs as its upstream grows.
 
 Prints rows/s per step and peak memory: the Python driver's peak RSS (getrusage), the Spark JVM's
 peak RSS (/proc/<pid>/status VmHWM) and DuckDB's child process peak RSS. Not part of pytest.
@@ -139,6 +144,9 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=4, help="CSV files in the batch")
     parser.add_argument("--days", type=int, default=30, help="day partitions the rows span")
     parser.add_argument("--driver-memory", default="2g")
+    parser.add_argument(
+        "--derived", action="store_true", help="also time daily-revenue, full and incremental"
+    )
     args = parser.parse_args()
 
     os.environ.update(
@@ -228,6 +236,11 @@ def main() -> int:
                     started = time.perf_counter()
                     summaries[step] = job.run(spark, resolve_options(argv))
                     timings[(attempt, step)] = time.perf_counter() - started
+            derived = (
+                run_derived(spark, glue, s3, foundation, config, work, args.rows, now)
+                if args.derived
+                else None
+            )
             # After both passes: the JVM is warm, so this is the engine's best case.
             plain_seconds = run_plain_spark(spark, config, paths, work / "plain-spark")
             jvm_mb = jvm_peak_rss_mb(spark)
@@ -263,7 +276,79 @@ def main() -> int:
     print(f"          spark JVM     {jvm_mb:,.0f} MB" if jvm_mb else "          spark JVM     n/a")
     print(f"          duckdb        {duck['peak_rss_mb']:,.0f} MB (child process)")
     print(f"duckdb wrote {int(duck['rows']):,} rows (no dedupe, no validation)")
+    if derived:
+        print()
+        print("daily-revenue (trigger.after: orders), transform + validate + publish:")
+        for label, (seconds, rows_read) in derived.items():
+            print(f"  {label:<44}{seconds:>8.1f} s  {rows_read:>10,} rows read as changed")
     return 0
+
+
+def run_derived(
+    spark: Any,
+    glue: Any,
+    s3: Any,
+    foundation: Any,
+    orders_config: dict[str, Any],
+    work: Path,
+    rows: int,
+    now: datetime,
+) -> dict[str, tuple[float, int]]:
+    """daily-revenue's first run (every orders row), then one after 1% of the orders changed."""
+    from gluekit.render import glue_job_config
+    from gluekit.spec import load_specs
+    from gluekit_glue.arguments import resolve_options
+    from gluekit_glue.jobs import publish, transform, validate
+
+    specs = {i.spec.name: i.spec for i in load_specs(REPO / "pipelines", foundation.prefix)}
+    config = glue_job_config(specs["daily-revenue"], foundation)
+    artifacts = config["buckets"]["artifacts"]
+
+    def run_chain(pipeline_config: dict[str, Any], workflow: str, files: list[Any]) -> Any:
+        key = f"manifests/{pipeline_config['pipeline']}/{workflow}-{time.time_ns()}.json"
+        manifest = {"pipeline": pipeline_config["pipeline"], "batch_id": key, "files": files}
+        s3.put_object(Bucket=artifacts, Key=key, Body=json.dumps(manifest))
+        run_id = glue.start_workflow_run(
+            Name=workflow, RunProperties={"manifest": f"s3://{artifacts}/{key}"}
+        )["RunId"]
+        summaries = []
+        for step, job in (("transform", transform), ("validate", validate), ("publish", publish)):
+            argv = [
+                f"glue_scripts/{step}/job.py",
+                "--JOB_NAME", f"bench-{step}",
+                "--gluekit_config", json.dumps(pipeline_config),
+                "--gluekit_local_root", str(work / "root"),
+                "--WORKFLOW_NAME", workflow,
+                "--WORKFLOW_RUN_ID", run_id,
+            ]  # fmt: skip
+            summaries.append(job.run(spark, resolve_options(argv)))
+        return summaries[0]
+
+    glue.create_workflow(Name="bench-derived")
+    results: dict[str, tuple[float, int]] = {}
+    started = time.perf_counter()
+    first = run_chain(config, "bench-derived", [])
+    results["first run (reads every orders row)"] = (time.perf_counter() - started, first.rows_in)
+    # 1% of the orders change (a later last_modified, another amount): one more orders run.
+    changed = max(1, rows // 100)
+    folder = work / "changes"
+    folder.mkdir()
+    path = folder / "changes.csv"
+    later = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER)
+        for i in range(changed):
+            day = (now - timedelta(days=i % 30)).strftime("%Y-%m-%dT08:00:00Z")
+            out.write(f"O-{i:09d},C-{i % 5000:05d},paid,1.00,EUR,{day},{later}\n")
+    raw = orders_config["buckets"]["raw"]
+    s3.upload_file(str(path), raw, "orders/changes.csv")
+    size = path.stat().st_size
+    run_chain(orders_config, "bench", [{"bucket": raw, "key": "orders/changes.csv", "size": size}])
+    started = time.perf_counter()
+    second = run_chain(config, "bench-derived", [])
+    label = f"after {changed:,} orders changed"
+    results[label] = (time.perf_counter() - started, second.rows_in)
+    return results
 
 
 if __name__ == "__main__":
