@@ -34,6 +34,11 @@ def redrive(
     wait: bool,
     poll_seconds: float,
 ) -> int:
+    if pipeline.spec.is_derived:
+        raise OpsError(
+            f"{pipeline.name} follows {', '.join(pipeline.spec.upstreams)} (trigger.after): it "
+            "has no arrivals queue, so no DLQ; a failed run is resumed with gluekit resume"
+        )
     sqs = pipeline.client("sqs")
     doing = f"reading the bridge queues of {pipeline.name}"
     try:

@@ -260,3 +260,10 @@ def test_a_derived_pipeline_takes_no_files_and_says_how_its_runs_start(world: Wo
     assert result.status != 0
     assert "follows orders (trigger.after) and takes no files" in result.err
     assert world.workflow_runs() == []
+
+
+def test_a_derived_pipeline_has_no_dlq_to_redrive_and_says_so(world: World) -> None:
+    result = world.gluekit("redrive", "daily-revenue", "--yes")
+
+    assert result.status != 0
+    assert "has no arrivals queue, so no DLQ" in result.err
